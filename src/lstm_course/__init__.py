@@ -1,0 +1,19 @@
+"""lstm_course: a readable numpy implementation of RNNs and LSTMs, built up
+chapter by chapter in the lstm-course book.
+
+Modules (one concept each):
+    activations  sigmoid, tanh, softmax and their derivatives
+    rnn          vanilla RNN step and sequence forward/backward
+    char_rnn     Karpathy's min-char-rnn as a function (loss_fun, sample)
+    cec          the constant error carousel
+    lstm         LSTM step and sequence forward/backward (gate order i, f, o, g)
+    layers       affine, temporal affine, temporal softmax loss, embeddings
+    models       CharRNN and CharLSTM
+    gradcheck    numerical gradients and relative error
+    optim        SGD, momentum, Adagrad, Adam and gradient clipping
+    tasks        seeded data: adding problem, copy task, Reber grammar, text
+    train        a small training loop
+    viz, widgets plots and interactive widgets for the notebooks
+    checks       automatic feedback for the exercises
+"""
+__version__ = "0.1.0"

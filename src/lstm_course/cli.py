@@ -1,0 +1,203 @@
+"""The ``lstm-course`` command for instructors.
+
+    lstm-course make-exercises [--root DIR]        solutions/ -> exercises/
+    lstm-course check-sync [--root DIR]            fail if exercises/ is stale
+    lstm-course assign --chapters 4 6 --out DIR [--force]
+                                                   a student bundle
+
+``solutions/chNN_*.ipynb`` are the single source of truth. In code cells, every
+region between ``### BEGIN SOLUTION`` and ``### END SOLUTION`` is replaced by
+``raise NotImplementedError(...)`` (same indentation); a markdown cell whose
+nbgrader metadata says ``solution: true`` becomes "YOUR ANSWER HERE". Outputs
+of every cell are cleared, so nothing computed by the solution leaks either.
+"""
+import argparse
+import re
+import shutil
+import sys
+from pathlib import Path
+
+import nbformat
+
+BEGIN = "### BEGIN SOLUTION"
+END = "### END SOLUTION"
+STUB = 'raise NotImplementedError("your code here")'
+ANSWER_STUB = "YOUR ANSWER HERE"
+
+
+def strip_solutions(source):
+    """Replace each BEGIN/END SOLUTION region of ``source`` with a stub line."""
+    out, inside = [], False
+    for line in source.split("\n"):
+        stripped = line.strip()
+        if stripped.startswith(BEGIN):
+            if inside:
+                raise ValueError("nested '### BEGIN SOLUTION'")
+            inside = True
+            indent = line[: len(line) - len(line.lstrip())]
+            out.append(indent + STUB)
+        elif stripped.startswith(END):
+            if not inside:
+                raise ValueError("'### END SOLUTION' without a BEGIN")
+            inside = False
+        elif not inside:
+            out.append(line)
+    if inside:
+        raise ValueError("'### BEGIN SOLUTION' without an END")
+    return "\n".join(out)
+
+
+def is_solution_cell(cell):
+    return bool(cell.get("metadata", {}).get("nbgrader", {}).get("solution", False))
+
+
+def make_exercise_notebook(nb):
+    """Return a new notebook: ``nb`` (a solution notebook) with the solutions removed."""
+    ex = nbformat.from_dict(nb)  # a deep copy
+    for cell in ex.cells:
+        if cell.cell_type == "code":
+            cell.source = strip_solutions(cell.source)
+            cell.outputs = []
+            cell.execution_count = None
+        elif cell.cell_type == "markdown" and is_solution_cell(cell):
+            cell.source = ANSWER_STUB
+    ex.metadata.pop("widgets", None)
+    return ex
+
+
+def _solution_paths(root):
+    return sorted((Path(root) / "solutions").glob("ch*.ipynb"))
+
+
+def _render(nb):
+    return nbformat.writes(nb) + "\n"
+
+
+def make_exercises(root="."):
+    """Write ``exercises/`` from ``solutions/``; return the written paths."""
+    root = Path(root)
+    (root / "exercises").mkdir(exist_ok=True)
+    written = []
+    for sol in _solution_paths(root):
+        ex = make_exercise_notebook(nbformat.read(sol, as_version=4))
+        dst = root / "exercises" / sol.name
+        dst.write_text(_render(ex), encoding="utf-8")
+        written.append(dst)
+    return written
+
+
+def check_sync(root="."):
+    """Problems (list of str) where ``exercises/`` differs from what ``solutions/`` generates."""
+    root = Path(root)
+    problems = []
+    expected_names = set()
+    for sol in _solution_paths(root):
+        expected_names.add(sol.name)
+        dst = root / "exercises" / sol.name
+        want = _render(make_exercise_notebook(nbformat.read(sol, as_version=4)))
+        if not dst.exists():
+            problems.append(f"missing: exercises/{sol.name}")
+        elif dst.read_text(encoding="utf-8") != want:
+            problems.append(f"out of date: exercises/{sol.name}")
+    for ex in sorted((root / "exercises").glob("ch*.ipynb")):
+        if ex.name not in expected_names:
+            problems.append(f"no solution notebook for exercises/{ex.name}")
+    return problems
+
+
+def chapter_number(path):
+    m = re.match(r"ch(\d+)", Path(path).name)
+    return int(m.group(1)) if m else None
+
+
+STUDENT_README = """# LSTMs from scratch: exercises for chapter(s) {chapters}
+
+1. Install Python 3.10 or newer, then in this folder:
+
+       python3 -m venv .venv
+       .venv/bin/pip install -r requirements.txt
+       .venv/bin/jupyter lab
+
+2. Open each notebook, fill in the cells that say `raise NotImplementedError`,
+   and run the check cell below each one. A check says what is wrong (which
+   output, which gate, how large the error) without giving the answer away.
+
+The chapters themselves (theory, derivations, figures) are in the course book.
+"""
+
+
+def assign(chapters, out, root=".", force=False):
+    """Write a student bundle for ``chapters`` into ``out``; return the written paths."""
+    root, out = Path(root), Path(out)
+    chapters = sorted(set(int(c) for c in chapters))
+    by_chapter = {chapter_number(p): p for p in _solution_paths(root)}
+    missing = [c for c in chapters if c not in by_chapter]
+    if missing:
+        have = ", ".join(str(c) for c in sorted(by_chapter)) or "none"
+        raise ValueError(f"no exercise notebook for chapter(s) {missing}; available chapters: {have}")
+    if out.exists():
+        if not force:
+            raise FileExistsError(f"{out} already exists; use --force to overwrite it")
+        shutil.rmtree(out)
+    out.mkdir(parents=True)
+    written = []
+    for c in chapters:
+        sol = by_chapter[c]
+        ex = make_exercise_notebook(nbformat.read(sol, as_version=4))
+        dst = out / sol.name
+        dst.write_text(_render(ex), encoding="utf-8")
+        written.append(dst)
+    pkg_req = "lstm-course @ file://" + str(root.resolve()) if (root / "pyproject.toml").exists() else "lstm-course"
+    req = out / "requirements.txt"
+    req.write_text(
+        "# The course package (point this at the course repository or a built wheel)\n"
+        f"{pkg_req}\n"
+        "numpy>=1.26,<3\nmatplotlib>=3.8,<4\nipywidgets>=8.1,<9\ntqdm>=4.66,<5\njupyterlab>=4.2,<5\n",
+        encoding="utf-8",
+    )
+    readme = out / "README.md"
+    readme.write_text(STUDENT_README.format(chapters=", ".join(map(str, chapters))), encoding="utf-8")
+    return written + [req, readme]
+
+
+def main(argv=None):
+    parser = argparse.ArgumentParser(prog="lstm-course", description=__doc__.split("\n\n")[0])
+    sub = parser.add_subparsers(dest="command", required=True)
+    p = sub.add_parser("make-exercises", help="generate exercises/ from solutions/")
+    p.add_argument("--root", default=".", help="the course repository (default: .)")
+    p = sub.add_parser("check-sync", help="fail when exercises/ is not what solutions/ generates")
+    p.add_argument("--root", default=".")
+    p = sub.add_parser("assign", help="write a student bundle for some chapters")
+    p.add_argument("--chapters", type=int, nargs="+", required=True)
+    p.add_argument("--out", required=True)
+    p.add_argument("--root", default=".")
+    p.add_argument("--force", action="store_true", help="overwrite --out if it exists")
+    args = parser.parse_args(argv)
+
+    if args.command == "make-exercises":
+        for path in make_exercises(args.root):
+            print(f"wrote {path}")
+        return 0
+    if args.command == "check-sync":
+        problems = check_sync(args.root)
+        for p in problems:
+            print(p, file=sys.stderr)
+        if problems:
+            print("run `lstm-course make-exercises` to regenerate exercises/", file=sys.stderr)
+            return 1
+        print("exercises/ is in sync with solutions/")
+        return 0
+    if args.command == "assign":
+        try:
+            written = assign(args.chapters, args.out, root=args.root, force=args.force)
+        except (ValueError, FileExistsError) as exc:
+            print(f"error: {exc}", file=sys.stderr)
+            return 2
+        for path in written:
+            print(f"wrote {path}")
+        return 0
+    return 2
+
+
+if __name__ == "__main__":
+    sys.exit(main())

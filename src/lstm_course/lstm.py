@@ -1,0 +1,602 @@
+"""The LSTM layer: step and sequence forward/backward passes (chapters 4-6).
+
+Notation (the book's table; batch-major, row vectors)::
+
+    x_t              x            (N, D)     one time step of the input
+    h_{t-1}, c_{t-1} prev_h, prev_c (N, H)   hidden and cell state
+    W_x, W_h, b      Wx, Wh, b    (D, 4H), (H, 4H), (4H,)
+    a_t = x_t W_x + h_{t-1} W_h + b          (N, 4H), split in gate order i, f, o, g
+
+    i = sigmoid(a_i)      input gate        (N, H)
+    f = sigmoid(a_f)      forget gate       (N, H)
+    o = sigmoid(a_o)      output gate       (N, H)
+    g = tanh(a_g)         candidate values  (N, H)
+
+    c_t = f * c_{t-1} + i * g               (* is the elementwise product)
+    h_t = o * tanh(c_t)
+
+Variants, selected by keyword (the defaults give the plain LSTM above):
+
+``forget_gate=False``
+    The original 1997 LSTM (Hochreiter & Schmidhuber): there is no forget
+    gate, i.e. f = 1 and ``c_t = c_{t-1} + i * g``. To keep one parameter
+    layout for every variant, the weights still have the 4H columns
+    ``[i | f | o | g]``; the f block is simply *not used*, so its gradients
+    (columns ``H:2H`` of dWx, dWh and db) are exactly zero.
+
+``peepholes=(p_i, p_f, p_o)``, each of shape (H,)
+    Peephole connections (Gers, Schraudolph & Schmidhuber 2002) let the gates
+    look at the cell state through a diagonal weight::
+
+        i = sigmoid(a_i + p_i * c_{t-1})
+        f = sigmoid(a_f + p_f * c_{t-1})
+        o = sigmoid(a_o + p_o * c_t)        # the output gate sees the NEW c_t
+
+    The backward passes then return one more element, the tuple
+    ``dpeepholes = (dp_i, dp_f, dp_o)`` (each (H,)); see their docstrings.
+    With ``forget_gate=False`` as well, p_f is unused and ``dp_f`` is zero.
+
+The step functions (``lstm_step_forward`` / ``lstm_step_backward``) are the
+readable reference: read them next to the chapter. The sequence functions
+(``lstm_forward`` / ``lstm_backward``) compute exactly the same mathematics,
+but are organised for speed (one big matrix product for all inputs, buffers
+allocated once, weight gradients in one matrix product after the loop); their
+comments explain each optimisation. A test checks that they agree with a loop
+of step functions, and that both agree with PyTorch's ``nn.LSTM``.
+
+PyTorch stores the same parameters transposed and in the gate order
+i, f, g, o; ``to_torch_layout`` / ``from_torch_layout`` convert.
+"""
+import numpy as np
+
+from ._validate import as_float_array, check_ndim, check_shape
+from .activations import sigmoid, tanh
+
+__all__ = [
+    "lstm_step_forward",
+    "lstm_step_backward",
+    "lstm_forward",
+    "lstm_backward",
+    "lstm_final_state",
+    "lstm_states",
+    "split_gates",
+    "to_torch_layout",
+    "from_torch_layout",
+]
+
+
+# ----------------------------------------------------------------------------
+# helpers
+# ----------------------------------------------------------------------------
+def split_gates(a):
+    """Split an array whose last axis has 4H entries into its four gate blocks.
+
+    Parameters
+    ----------
+    a : array of shape (..., 4H)
+        e.g. the pre-activations ``a`` (N, 4H), the bias ``b`` (4H,) or the
+        weights ``Wx`` (D, 4H).
+
+    Returns
+    -------
+    (a_i, a_f, a_o, a_g) : four *views* of shape (..., H), in the gate order
+        i, f, o, g (columns ``0:H``, ``H:2H``, ``2H:3H``, ``3H:4H``).
+    """
+    a = as_float_array("a", a)
+    if a.ndim == 0 or a.shape[-1] % 4 != 0:
+        raise ValueError(
+            f"a has shape {a.shape} but expected (..., 4H): "
+            "a last axis whose length is a multiple of 4"
+        )
+    H = a.shape[-1] // 4
+    return a[..., :H], a[..., H:2 * H], a[..., 2 * H:3 * H], a[..., 3 * H:]
+
+
+def _check_weights(Wx, Wh, b, D):
+    """Validate Wx (D, 4H), Wh (H, 4H), b (4H,); return them and H.
+
+    H is read from Wh, whose shape (H, 4H) is self-consistent.
+    """
+    Wh = check_ndim("Wh", Wh, 2, "(H, 4H)")
+    H = Wh.shape[0]
+    Wh = check_shape("Wh", Wh, (H, 4 * H), "(H, 4H)")
+    Wx = check_shape("Wx", Wx, (D, 4 * H), "(D, 4H)")
+    b = check_shape("b", b, (4 * H,), "(4H,)")
+    return Wx, Wh, b, H
+
+
+def _check_peepholes(peepholes, H):
+    """Validate ``peepholes`` = None or a sequence (p_i, p_f, p_o) of (H,) arrays."""
+    if peepholes is None:
+        return None
+    if isinstance(peepholes, np.ndarray) and peepholes.ndim != 2:
+        raise ValueError(
+            f"peepholes has shape {peepholes.shape} but expected a tuple "
+            f"(p_i, p_f, p_o) of three (H,) = ({H},) arrays"
+        )
+    try:
+        n = len(peepholes)
+    except TypeError:
+        raise ValueError(
+            "peepholes must be None or a tuple (p_i, p_f, p_o) of three "
+            f"(H,) = ({H},) arrays, got {type(peepholes).__name__}"
+        ) from None
+    if n != 3:
+        raise ValueError(
+            f"peepholes has {n} elements but expected a tuple (p_i, p_f, p_o) "
+            f"of three (H,) = ({H},) arrays"
+        )
+    return tuple(
+        check_shape(name, p, (H,), "(H,)")
+        for name, p in zip(("p_i", "p_f", "p_o"), peepholes)
+    )
+
+
+def _result_dtype(*arrays):
+    """Common float dtype of the inputs (float32 stays float32)."""
+    return np.result_type(*[a for a in arrays if a is not None])
+
+
+# ----------------------------------------------------------------------------
+# one time step: the readable reference
+# ----------------------------------------------------------------------------
+def lstm_step_forward(x, prev_h, prev_c, Wx, Wh, b, *, forget_gate=True, peepholes=None):
+    """Forward pass for a single time step of an LSTM.
+
+    Parameters
+    ----------
+    x : (N, D)          input at this time step
+    prev_h : (N, H)     previous hidden state h_{t-1}
+    prev_c : (N, H)     previous cell state c_{t-1}
+    Wx : (D, 4H)        input-to-gates weights, columns in gate order i, f, o, g
+    Wh : (H, 4H)        hidden-to-gates weights
+    b : (4H,)           biases
+    forget_gate : bool  False gives the 1997 LSTM (f = 1; the f block of the
+                        weights is unused)
+    peepholes : None or (p_i, p_f, p_o), each (H,)
+
+    Returns
+    -------
+    next_h : (N, H)     h_t = o * tanh(c_t)
+    next_c : (N, H)     c_t = f * c_{t-1} + i * g
+    cache : dict        everything the backward pass needs
+
+    The outputs have the dtype of the inputs (float32 stays float32).
+    """
+    x = check_ndim("x", x, 2, "(N, D)")
+    N, D = x.shape
+    Wx, Wh, b, H = _check_weights(Wx, Wh, b, D)
+    prev_h = check_shape("prev_h", prev_h, (N, H), "(N, H)")
+    prev_c = check_shape("prev_c", prev_c, (N, H), "(N, H)")
+    peepholes = _check_peepholes(peepholes, H)
+
+    # 1. All four gate pre-activations with two matrix products: (N, 4H).
+    a = x @ Wx + prev_h @ Wh + b
+    a_i, a_f, a_o, a_g = split_gates(a)
+
+    # 2. Peepholes: the input and forget gates look at the OLD cell state.
+    if peepholes is not None:
+        p_i, p_f, p_o = peepholes
+        a_i = a_i + p_i * prev_c
+        a_f = a_f + p_f * prev_c
+
+    # 3. Gates and candidate values.
+    i = sigmoid(a_i)
+    f = sigmoid(a_f) if forget_gate else None  # None stands for f = 1
+    g = tanh(a_g)
+
+    # 4. New cell state: keep part of the old one, write part of the new one.
+    if forget_gate:
+        next_c = f * prev_c + i * g
+    else:
+        next_c = prev_c + i * g  # 1997 LSTM: the constant error carousel
+
+    # 5. Output gate (with a peephole it sees the NEW cell state) and output.
+    if peepholes is not None:
+        a_o = a_o + p_o * next_c
+    o = sigmoid(a_o)
+    tanh_c = tanh(next_c)
+    next_h = o * tanh_c
+
+    cache = {
+        "x": x, "prev_h": prev_h, "prev_c": prev_c, "Wx": Wx, "Wh": Wh,
+        "i": i, "f": f, "o": o, "g": g, "next_c": next_c, "tanh_c": tanh_c,
+        "forget_gate": bool(forget_gate), "peepholes": peepholes,
+    }
+    return next_h, next_c, cache
+
+
+def lstm_step_backward(dnext_h, dnext_c, cache):
+    """Backward pass for a single time step of an LSTM.
+
+    Parameters
+    ----------
+    dnext_h : (N, H)    gradient of the loss w.r.t. h_t
+    dnext_c : (N, H)    gradient of the loss w.r.t. c_t arriving from the
+                        next time step (zeros at the last step)
+    cache : dict        from ``lstm_step_forward``
+
+    Returns
+    -------
+    Without peepholes, the 6-tuple ``(dx, dprev_h, dprev_c, dWx, dWh, db)``:
+        dx (N, D), dprev_h (N, H), dprev_c (N, H), dWx (D, 4H), dWh (H, 4H),
+        db (4H,).
+    If the forward pass used peepholes, a 7-tuple: the same six followed by
+    ``dpeepholes = (dp_i, dp_f, dp_o)``, each (H,).
+
+    With ``forget_gate=False`` the f columns (``H:2H``) of dWx, dWh and db
+    are exactly zero.
+    """
+    x, prev_h, prev_c = cache["x"], cache["prev_h"], cache["prev_c"]
+    Wx, Wh = cache["Wx"], cache["Wh"]
+    i, f, o, g = cache["i"], cache["f"], cache["o"], cache["g"]
+    next_c, tanh_c = cache["next_c"], cache["tanh_c"]
+    peepholes = cache["peepholes"]
+    N, H = prev_h.shape
+    dnext_h = check_shape("dnext_h", dnext_h, (N, H), "(N, H)")
+    dnext_c = check_shape("dnext_c", dnext_c, (N, H), "(N, H)")
+
+    # h_t = o * tanh(c_t): gradient into the output gate and into c_t.
+    do = dnext_h * tanh_c
+    da_o = do * o * (1 - o)                          # sigmoid' = o (1 - o)
+    # c_t is reached two ways: from the next step (dnext_c) and through h_t.
+    dc = dnext_c + dnext_h * o * (1 - tanh_c ** 2)   # tanh' = 1 - tanh^2
+    if peepholes is not None:
+        p_i, p_f, p_o = peepholes
+        dc = dc + da_o * p_o                          # ... and through o's peephole
+
+    # c_t = f * c_{t-1} + i * g
+    di = dc * g
+    dg = dc * i
+    da_i = di * i * (1 - i)
+    da_g = dg * (1 - g ** 2)
+    if cache["forget_gate"]:
+        df = dc * prev_c
+        da_f = df * f * (1 - f)
+        dprev_c = dc * f                             # dc_t/dc_{t-1} = f
+    else:
+        da_f = np.zeros_like(da_i)                   # f = 1 is a constant
+        dprev_c = dc                                 # the error flows back unchanged
+    if peepholes is not None:
+        dprev_c = dprev_c + da_i * p_i + da_f * p_f  # the gates looked at c_{t-1}
+
+    # a = x Wx + prev_h Wh + b, gate order i, f, o, g.
+    da = np.concatenate([da_i, da_f, da_o, da_g], axis=1)   # (N, 4H)
+    dx = da @ Wx.T
+    dprev_h = da @ Wh.T
+    dWx = x.T @ da
+    dWh = prev_h.T @ da
+    db = da.sum(axis=0)
+
+    if peepholes is None:
+        return dx, dprev_h, dprev_c, dWx, dWh, db
+    dpeepholes = (
+        (da_i * prev_c).sum(axis=0),
+        (da_f * prev_c).sum(axis=0),
+        (da_o * next_c).sum(axis=0),
+    )
+    return dx, dprev_h, dprev_c, dWx, dWh, db, dpeepholes
+
+
+# ----------------------------------------------------------------------------
+# a whole sequence: the same mathematics, organised for speed
+# ----------------------------------------------------------------------------
+def _sigmoid_inplace(a):
+    """Overwrite ``a`` with sigmoid(a), using sigmoid(a) = (1 + tanh(a / 2)) / 2.
+
+    This identity is exact mathematics and, like ``activations.sigmoid``, can
+    never overflow (tanh is bounded), but it is about ten times faster: four
+    in-place passes over the data and no temporary arrays.
+    """
+    a *= 0.5
+    np.tanh(a, out=a)
+    a *= 0.5
+    a += 0.5
+    return a
+
+
+def lstm_forward(x, h0, Wx, Wh, b, *, c0=None, forget_gate=True, peepholes=None):
+    """Forward pass of an LSTM over a whole sequence.
+
+    Parameters
+    ----------
+    x : (N, T, D)       input sequence
+    h0 : (N, H)         initial hidden state
+    Wx : (D, 4H), Wh : (H, 4H), b : (4H,)   parameters, gate order i, f, o, g
+    c0 : (N, H) or None initial cell state (None means zeros)
+    forget_gate : bool  False gives the 1997 LSTM (f = 1)
+    peepholes : None or (p_i, p_f, p_o), each (H,)
+
+    Returns
+    -------
+    h : (N, T, H)       hidden states h_1 ... h_T (a new array)
+    cache : dict        for ``lstm_backward``; ``lstm_final_state(cache)``
+                        gives (h_T, c_T), e.g. to carry the state into the
+                        next chunk of a long sequence (truncated BPTT), and
+                        ``lstm_states(cache)`` all gates and cell states.
+
+    Step t computes exactly ``lstm_step_forward(x[:, t], h_{t-1}, c_{t-1}, ...)``.
+    """
+    x = check_ndim("x", x, 3, "(N, T, D)")
+    N, T, D = x.shape
+    Wx, Wh, b, H = _check_weights(Wx, Wh, b, D)
+    h0 = check_shape("h0", h0, (N, H), "(N, H)")
+    if c0 is not None:
+        c0 = check_shape("c0", c0, (N, H), "(N, H)")
+    peepholes = _check_peepholes(peepholes, H)
+    p_i, p_f, p_o = peepholes if peepholes is not None else (None, None, None)
+    dtype = _result_dtype(x, h0, c0, Wx, Wh, b, *(peepholes or ()))
+
+    # Optimisation 1: time-major buffers. Internally we index time first, so
+    # that everything belonging to step t, e.g. gates[t] of shape (N, 4H), is
+    # one contiguous block of memory.
+    x_tm = np.ascontiguousarray(x.transpose(1, 0, 2), dtype=dtype)   # (T, N, D)
+
+    # Optimisation 2: the input part x_t Wx + b does not depend on the
+    # recurrence, so compute it for ALL time steps with ONE matrix product
+    # (T*N, D) @ (D, 4H) instead of T small ones. This buffer is then turned
+    # into the gate activations in place: gates[t] = [i | f | o | g].
+    gates = (x_tm.reshape(T * N, D) @ Wx + b).astype(dtype, copy=False)
+    gates = gates.reshape(T, N, 4 * H)
+
+    # Optimisation 3: preallocate the states; hs[t] is h_t and cs[t] is c_t,
+    # with hs[0] = h0, cs[0] = c0, so h_{t-1} for step t is simply hs[t-1].
+    hs = np.empty((T + 1, N, H), dtype=dtype)
+    cs = np.empty((T + 1, N, H), dtype=dtype)
+    tanh_cs = np.empty((T, N, H), dtype=dtype)
+    hs[0] = h0
+    cs[0] = 0 if c0 is None else c0
+    ig = np.empty((N, H), dtype=dtype)   # scratch for i * g
+
+    for t in range(T):
+        a = gates[t]                       # (N, 4H), a view into the buffer
+        a += hs[t] @ Wh                    # a_t = x_t Wx + b + h_{t-1} Wh
+        a_i, a_f, a_o, a_g = a[:, :H], a[:, H:2 * H], a[:, 2 * H:3 * H], a[:, 3 * H:]
+        c_prev, c_next = cs[t], cs[t + 1]
+        if peepholes is not None:
+            a_i += p_i * c_prev
+            a_f += p_f * c_prev
+        # Optimisation 4: activations in place, so the buffer now holds the
+        # gates i, f, g that the backward pass needs (no extra copies).
+        if forget_gate:
+            _sigmoid_inplace(a[:, :2 * H])   # i and f (adjacent blocks: one call)
+        else:
+            _sigmoid_inplace(a_i)            # i only; the f block stays unused
+        np.tanh(a_g, out=a_g)                # g
+        # c_t = f * c_{t-1} + i * g   (1997 LSTM: c_t = c_{t-1} + i * g)
+        np.multiply(a_i, a_g, out=ig)
+        if forget_gate:
+            np.multiply(a_f, c_prev, out=c_next)
+            c_next += ig
+        else:
+            np.add(c_prev, ig, out=c_next)
+        if peepholes is not None:
+            a_o += p_o * c_next            # the output gate sees the new c_t
+        _sigmoid_inplace(a_o)              # o
+        # h_t = o * tanh(c_t)
+        np.tanh(c_next, out=tanh_cs[t])
+        np.multiply(a_o, tanh_cs[t], out=hs[t + 1])
+
+    # Back to batch-major (N, T, H); a copy, so that editing h cannot corrupt
+    # the cache.
+    h = np.ascontiguousarray(hs[1:].transpose(1, 0, 2))
+    cache = {
+        "x_tm": x_tm, "hs": hs, "cs": cs, "tanh_cs": tanh_cs, "gates": gates,
+        "Wx": Wx, "Wh": Wh, "forget_gate": bool(forget_gate),
+        "peepholes": peepholes, "dtype": dtype,
+    }
+    return h, cache
+
+
+def lstm_backward(dh, cache, *, dc_T=None, return_dc0=False):
+    """Backward pass of an LSTM over a whole sequence (backpropagation through time).
+
+    Parameters
+    ----------
+    dh : (N, T, H)      gradient of the loss w.r.t. every hidden state h_t
+                        (use zeros where the loss does not read h_t)
+    cache : dict        from ``lstm_forward``
+    dc_T : (N, H) or None
+                        optional gradient w.r.t. the final cell state c_T,
+                        e.g. from a loss on c_T or from the next chunk when a
+                        long sequence is processed in chunks (None = zeros).
+                        A gradient w.r.t. h_T belongs in ``dh[:, -1]``.
+    return_dc0 : bool   also return the gradient w.r.t. the initial cell
+                        state c0 (also meaningful when c0 defaulted to zeros)
+
+    Returns
+    -------
+    By default, with no peepholes, the 5-tuple ``(dx, dh0, dWx, dWh, db)``:
+        dx (N, T, D), dh0 (N, H), dWx (D, 4H), dWh (H, 4H), db (4H,).
+    Extras are appended in this fixed order, only when asked for:
+        * ``dpeepholes = (dp_i, dp_f, dp_o)``, each (H,), if the forward pass
+          used peepholes;
+        * ``dc0`` (N, H), if ``return_dc0=True``.
+    So: ``dx, dh0, dWx, dWh, db, dpeepholes, dc0 = lstm_backward(
+    dh, cache, return_dc0=True)`` with peepholes, and
+    ``dx, dh0, dWx, dWh, db, dc0 = ...`` without.
+
+    The weight gradients are sums over all time steps, because the same
+    weights are used at every step.
+    """
+    x_tm, hs, cs, tanh_cs, gates = (
+        cache["x_tm"], cache["hs"], cache["cs"], cache["tanh_cs"], cache["gates"])
+    Wx, Wh, peepholes, forget_gate = (
+        cache["Wx"], cache["Wh"], cache["peepholes"], cache["forget_gate"])
+    T, N, D = x_tm.shape
+    H = hs.shape[2]
+    dh = check_shape("dh", dh, (N, T, H), "(N, T, H)")
+    if dc_T is not None:
+        dc_T = check_shape("dc_T", dc_T, (N, H), "(N, H)")
+    dtype = np.result_type(cache["dtype"], dh, dc_T) if dc_T is not None else \
+        np.result_type(cache["dtype"], dh)
+    p_i, p_f, p_o = peepholes if peepholes is not None else (None, None, None)
+
+    # Optimisation 5: one buffer for the gradients w.r.t. all pre-activations
+    # da_t (gate order i, f, o, g). The weight gradients are computed from it
+    # after the loop, with ONE matrix product each (see below).
+    das = np.zeros((T, N, 4 * H), dtype=dtype)   # zeros: the f block stays 0 without a forget gate
+    dh_tm = dh.transpose(1, 0, 2)                # (T, N, H) view, read only
+    dprev_h = np.zeros((N, H), dtype=dtype)      # gradient flowing back through h_{t-1}
+    dc = np.zeros((N, H), dtype=dtype)           # gradient flowing back through c_t
+    if dc_T is not None:
+        dc += dc_T
+    WhT = np.ascontiguousarray(Wh.T)
+
+    for t in range(T - 1, -1, -1):
+        g_t = gates[t]
+        i, f, o, g = g_t[:, :H], g_t[:, H:2 * H], g_t[:, 2 * H:3 * H], g_t[:, 3 * H:]
+        da = das[t]
+        da_i, da_f, da_o, da_g = da[:, :H], da[:, H:2 * H], da[:, 2 * H:3 * H], da[:, 3 * H:]
+        tanh_c, c_prev = tanh_cs[t], cs[t]
+
+        # Total gradient on h_t: from the loss at step t and from step t+1.
+        dh_t = dh_tm[t] + dprev_h
+        # h_t = o * tanh(c_t)
+        np.multiply(dh_t, tanh_c, out=da_o)
+        da_o *= o * (1 - o)                                # da_o = dh_t tanh(c_t) o (1-o)
+        dc += dh_t * o * (1 - tanh_c * tanh_c)             # dc_t (incl. from step t+1)
+        if peepholes is not None:
+            dc += da_o * p_o
+        # c_t = f * c_{t-1} + i * g
+        np.multiply(dc, g, out=da_i)
+        da_i *= i * (1 - i)                                # da_i = dc g i (1-i)
+        np.multiply(dc, i, out=da_g)
+        da_g *= 1 - g * g                                  # da_g = dc i (1-g^2)
+        if forget_gate:
+            np.multiply(dc, c_prev, out=da_f)
+            da_f *= f * (1 - f)                            # da_f = dc c_{t-1} f (1-f)
+            dc *= f                                        # dc_{t-1} = dc_t f
+        # else: f = 1, da_f stays 0 and dc_{t-1} = dc_t (the error carousel)
+        if peepholes is not None:
+            dc += da_i * p_i
+            if forget_gate:
+                dc += da_f * p_f
+        # a_t = x_t Wx + h_{t-1} Wh + b
+        dprev_h = da @ WhT                                 # (N, 4H) @ (4H, H)
+
+    # Optimisation 6: the weights are shared by all time steps, so their
+    # gradients are sums over t of x_t^T da_t and h_{t-1}^T da_t. Stacking the
+    # time steps turns each sum into ONE matrix product:
+    #     dWx = sum_t x_t^T da_t = X^T dA,   X (T*N, D), dA (T*N, 4H)
+    das_2d = das.reshape(T * N, 4 * H)
+    dWx = x_tm.reshape(T * N, D).T @ das_2d
+    dWh = hs[:T].reshape(T * N, H).T @ das_2d           # h_0 ... h_{T-1}
+    db = das_2d.sum(axis=0)
+    # dx_t = da_t Wx^T, also for all t at once; then back to batch-major.
+    dx = (das_2d @ Wx.T).reshape(T, N, D).transpose(1, 0, 2)
+    dx = np.ascontiguousarray(dx)
+    dh0 = dprev_h
+
+    grads = [dx, dh0, dWx, dWh, db]
+    if peepholes is not None:
+        # dp_i = sum_t sum_n da_i * c_{t-1}, and likewise for f; o sees c_t.
+        dpeepholes = (
+            np.einsum("tnh,tnh->h", das[:, :, :H], cs[:T]),
+            np.einsum("tnh,tnh->h", das[:, :, H:2 * H], cs[:T]),
+            np.einsum("tnh,tnh->h", das[:, :, 2 * H:3 * H], cs[1:]),
+        )
+        grads.append(dpeepholes)
+    if return_dc0:
+        grads.append(dc)
+    return tuple(grads)
+
+
+def lstm_final_state(cache):
+    """The last hidden and cell state (h_T, c_T), each (N, H), from a forward cache.
+
+    Pass them as ``h0`` and ``c0`` to the next call of ``lstm_forward`` to
+    carry the state across chunks of a long sequence (truncated BPTT).
+    Returns copies.
+    """
+    return cache["hs"][-1].copy(), cache["cs"][-1].copy()
+
+
+def lstm_states(cache):
+    """All internal states of a forward pass, batch-major, for plots and widgets.
+
+    Returns a dict of new arrays, each of shape (N, T, H): ``i``, ``f``,
+    ``o``, ``g`` (the gate activations; ``f`` is all ones for the 1997 LSTM),
+    ``c`` (c_1 ... c_T) and ``h`` (h_1 ... h_T).
+    """
+    gates = cache["gates"]
+    H = cache["hs"].shape[2]
+
+    def bm(arr):  # time-major (T, N, H) -> batch-major (N, T, H) copy
+        return np.ascontiguousarray(arr.transpose(1, 0, 2))
+
+    f = bm(gates[:, :, H:2 * H]) if cache["forget_gate"] else \
+        np.ones_like(bm(gates[:, :, :H]))
+    return {
+        "i": bm(gates[:, :, :H]), "f": f, "o": bm(gates[:, :, 2 * H:3 * H]),
+        "g": bm(gates[:, :, 3 * H:]), "c": bm(cache["cs"][1:]), "h": bm(cache["hs"][1:]),
+    }
+
+
+# ----------------------------------------------------------------------------
+# PyTorch layout
+# ----------------------------------------------------------------------------
+def _swap_o_g(m, axis):
+    """Swap the 3rd and 4th H-blocks along ``axis`` (i,f,o,g <-> i,f,g,o); a copy."""
+    m = np.asarray(m)
+    i, f, third, fourth = np.split(m, 4, axis=axis)
+    return np.concatenate([i, f, fourth, third], axis=axis)
+
+
+def to_torch_layout(Wx, Wh, b):
+    """Convert course parameters to PyTorch's ``nn.LSTM`` layout.
+
+    PyTorch computes the gates as ``x W_ih^T + b_ih + h W_hh^T + b_hh`` with
+    the 4H axis in the order i, f, g, o (ours: i, f, o, g) and weights stored
+    transposed.
+
+    Parameters
+    ----------
+    Wx : (D, 4H), Wh : (H, 4H), b : (4H,)
+
+    Returns
+    -------
+    (weight_ih (4H, D), weight_hh (4H, H), bias_ih (4H,), bias_hh (4H,)) as
+    numpy arrays; the whole bias goes into ``bias_ih`` and ``bias_hh`` is
+    zeros. Copy them into ``lstm.weight_ih_l0`` etc. with
+    ``torch.from_numpy``.
+    """
+    Wh = check_ndim("Wh", Wh, 2, "(H, 4H)")
+    Wx = check_ndim("Wx", Wx, 2, "(D, 4H)")
+    Wx, Wh, b, H = _check_weights(Wx, Wh, b, Wx.shape[0])
+    weight_ih = np.ascontiguousarray(_swap_o_g(Wx, axis=1).T)
+    weight_hh = np.ascontiguousarray(_swap_o_g(Wh, axis=1).T)
+    bias_ih = _swap_o_g(b, axis=0)
+    bias_hh = np.zeros_like(bias_ih)
+    return weight_ih, weight_hh, bias_ih, bias_hh
+
+
+def from_torch_layout(weight_ih, weight_hh, bias_ih=None, bias_hh=None):
+    """Convert PyTorch ``nn.LSTM`` parameters (as numpy arrays) to ours.
+
+    Parameters
+    ----------
+    weight_ih : (4H, D)   e.g. ``lstm.weight_ih_l0.detach().numpy()``
+    weight_hh : (4H, H)
+    bias_ih, bias_hh : (4H,) or None (a layer built with ``bias=False``)
+
+    Returns
+    -------
+    (Wx (D, 4H), Wh (H, 4H), b (4H,)) in gate order i, f, o, g, with
+    ``b = bias_ih + bias_hh`` (the two biases are always added, so only their
+    sum matters). Also converts gradients: pass ``weight_ih.grad`` etc. to get
+    (dWx, dWh, db).
+    """
+    weight_hh = check_ndim("weight_hh", weight_hh, 2, "(4H, H)")
+    H = weight_hh.shape[1]
+    weight_hh = check_shape("weight_hh", weight_hh, (4 * H, H), "(4H, H)")
+    weight_ih = check_ndim("weight_ih", weight_ih, 2, "(4H, D)")
+    weight_ih = check_shape("weight_ih", weight_ih, (4 * H, weight_ih.shape[1]), "(4H, D)")
+    b = np.zeros(4 * H, dtype=np.result_type(weight_ih, weight_hh))
+    if bias_ih is not None:
+        b = b + check_shape("bias_ih", bias_ih, (4 * H,), "(4H,)")
+    if bias_hh is not None:
+        b = b + check_shape("bias_hh", bias_hh, (4 * H,), "(4H,)")
+    Wx = np.ascontiguousarray(_swap_o_g(weight_ih, axis=0).T)
+    Wh = np.ascontiguousarray(_swap_o_g(weight_hh, axis=0).T)
+    return Wx, Wh, _swap_o_g(b, axis=0)
