@@ -133,7 +133,7 @@ def _check_peepholes(peepholes, H):
 
 
 def _result_dtype(*arrays):
-    """Common float dtype of the inputs (float32 stays float32)."""
+    """Common float dtype of the inputs (float32 stays float32); None is skipped."""
     return np.result_type(*[a for a in arrays if a is not None])
 
 
@@ -281,18 +281,11 @@ def lstm_step_backward(dnext_h, dnext_c, cache):
 # ----------------------------------------------------------------------------
 # a whole sequence: the same mathematics, organised for speed
 # ----------------------------------------------------------------------------
-def _sigmoid_inplace(a):
-    """Overwrite ``a`` with sigmoid(a), using sigmoid(a) = (1 + tanh(a / 2)) / 2.
-
-    This identity is exact mathematics and, like ``activations.sigmoid``, can
-    never overflow (tanh is bounded), but it is about ten times faster: four
-    in-place passes over the data and no temporary arrays.
-    """
-    a *= 0.5
-    np.tanh(a, out=a)
-    a *= 0.5
-    a += 0.5
-    return a
+def _activation_scale(H, dtype):
+    """The vector s (4H,) = [1/2 (i, f, o) | 1 (g)] used by ``lstm_forward``."""
+    s = np.full(4 * H, 0.5, dtype=dtype)
+    s[3 * H:] = 1.0
+    return s
 
 
 def lstm_forward(x, h0, Wx, Wh, b, *, c0=None, forget_gate=True, peepholes=None):
@@ -310,12 +303,14 @@ def lstm_forward(x, h0, Wx, Wh, b, *, c0=None, forget_gate=True, peepholes=None)
     Returns
     -------
     h : (N, T, H)       hidden states h_1 ... h_T (a new array)
-    cache : dict        for ``lstm_backward``; ``lstm_final_state(cache)``
+    cache : dict        for ``lstm_backward``. ``lstm_final_state(cache)``
                         gives (h_T, c_T), e.g. to carry the state into the
                         next chunk of a long sequence (truncated BPTT), and
                         ``lstm_states(cache)`` all gates and cell states.
 
-    Step t computes exactly ``lstm_step_forward(x[:, t], h_{t-1}, c_{t-1}, ...)``.
+    Step t computes the same numbers as ``lstm_step_forward(x[:, t], h_{t-1},
+    c_{t-1}, ...)`` (up to rounding in the last bit, because the sigmoid is
+    evaluated by an equivalent formula, see below).
     """
     x = check_ndim("x", x, 3, "(N, T, D)")
     N, T, D = x.shape
@@ -324,58 +319,76 @@ def lstm_forward(x, h0, Wx, Wh, b, *, c0=None, forget_gate=True, peepholes=None)
     if c0 is not None:
         c0 = check_shape("c0", c0, (N, H), "(N, H)")
     peepholes = _check_peepholes(peepholes, H)
-    p_i, p_f, p_o = peepholes if peepholes is not None else (None, None, None)
     dtype = _result_dtype(x, h0, c0, Wx, Wh, b, *(peepholes or ()))
 
-    # Optimisation 1: time-major buffers. Internally we index time first, so
+    # Optimisation 1: one formula for all four activations. Using
+    #     sigmoid(a) = 1/2 + 1/2 tanh(a / 2),
+    # every gate is a tanh followed by a fixed affine map:
+    #     [i, f, o, g] = shift + scale * tanh(s * a)
+    # with s = scale = [1/2, 1/2, 1/2, 1] and shift = [1/2, 1/2, 1/2, 0] per
+    # block. So one tanh over the whole contiguous (N, 4H) block replaces four
+    # separate calls on strided column slices. We fold "s * a" into scaled
+    # copies of the parameters (s * a = x (s Wx) + h (s Wh) + s b); halving is
+    # exact in floating point, so nothing is lost. (Like activations.sigmoid,
+    # tanh never overflows.)
+    s = _activation_scale(H, dtype)
+    Wx_s, Wh_s, b_s = Wx * s, Wh * s, b * s
+    shift = np.where(s == 0.5, 0.5, 0.0).astype(dtype)    # [1/2 | 1/2 | 1/2 | 0]
+    if peepholes is not None:
+        p_i_s, p_f_s, p_o_s = (0.5 * p for p in peepholes)
+
+    # Optimisation 2: time-major buffers. Internally we index time first, so
     # that everything belonging to step t, e.g. gates[t] of shape (N, 4H), is
     # one contiguous block of memory.
     x_tm = np.ascontiguousarray(x.transpose(1, 0, 2), dtype=dtype)   # (T, N, D)
 
-    # Optimisation 2: the input part x_t Wx + b does not depend on the
+    # Optimisation 3: the input part x_t Wx + b does not depend on the
     # recurrence, so compute it for ALL time steps with ONE matrix product
-    # (T*N, D) @ (D, 4H) instead of T small ones. This buffer is then turned
-    # into the gate activations in place: gates[t] = [i | f | o | g].
-    gates = (x_tm.reshape(T * N, D) @ Wx + b).astype(dtype, copy=False)
+    # (T*N, D) @ (D, 4H) instead of T small ones. The loop turns this buffer
+    # into the gate activations in place: afterwards gates[t] = [i | f | o | g].
+    gates = (x_tm.reshape(T * N, D) @ Wx_s + b_s).astype(dtype, copy=False)
     gates = gates.reshape(T, N, 4 * H)
 
-    # Optimisation 3: preallocate the states; hs[t] is h_t and cs[t] is c_t,
-    # with hs[0] = h0, cs[0] = c0, so h_{t-1} for step t is simply hs[t-1].
+    # Optimisation 4: preallocate everything; hs[t] is h_t and cs[t] is c_t,
+    # with hs[0] = h0 and cs[0] = c0, so h_{t-1} for step t is simply hs[t].
     hs = np.empty((T + 1, N, H), dtype=dtype)
     cs = np.empty((T + 1, N, H), dtype=dtype)
     tanh_cs = np.empty((T, N, H), dtype=dtype)
     hs[0] = h0
     cs[0] = 0 if c0 is None else c0
-    ig = np.empty((N, H), dtype=dtype)   # scratch for i * g
+    hWh = np.empty((N, 4 * H), dtype=dtype)   # scratch for h_{t-1} (s Wh)
+    ig = np.empty((N, H), dtype=dtype)        # scratch for i * g
+    a_o_s = np.empty((N, H), dtype=dtype)     # scratch for the peephole o gate
 
     for t in range(T):
-        a = gates[t]                       # (N, 4H), a view into the buffer
-        a += hs[t] @ Wh                    # a_t = x_t Wx + b + h_{t-1} Wh
-        a_i, a_f, a_o, a_g = a[:, :H], a[:, H:2 * H], a[:, 2 * H:3 * H], a[:, 3 * H:]
+        a = gates[t]                          # (N, 4H), a view into the buffer
+        np.matmul(hs[t], Wh_s, out=hWh)
+        a += hWh                              # s * (x_t Wx + b + h_{t-1} Wh)
+        i, f, o, g = a[:, :H], a[:, H:2 * H], a[:, 2 * H:3 * H], a[:, 3 * H:]
         c_prev, c_next = cs[t], cs[t + 1]
         if peepholes is not None:
-            a_i += p_i * c_prev
-            a_f += p_f * c_prev
-        # Optimisation 4: activations in place, so the buffer now holds the
-        # gates i, f, g that the backward pass needs (no extra copies).
-        if forget_gate:
-            _sigmoid_inplace(a[:, :2 * H])   # i and f (adjacent blocks: one call)
-        else:
-            _sigmoid_inplace(a_i)            # i only; the f block stays unused
-        np.tanh(a_g, out=a_g)                # g
+            i += p_i_s * c_prev               # i and f look at c_{t-1} ...
+            f += p_f_s * c_prev
+            np.copyto(a_o_s, o)               # ... o must wait for c_t
+        # i, f, o = sigmoid(.), g = tanh(.): three passes over the block.
+        np.tanh(a, out=a)
+        a *= s
+        a += shift
         # c_t = f * c_{t-1} + i * g   (1997 LSTM: c_t = c_{t-1} + i * g)
-        np.multiply(a_i, a_g, out=ig)
+        np.multiply(i, g, out=ig)
         if forget_gate:
-            np.multiply(a_f, c_prev, out=c_next)
+            np.multiply(f, c_prev, out=c_next)
             c_next += ig
         else:
-            np.add(c_prev, ig, out=c_next)
+            np.add(c_prev, ig, out=c_next)    # the f block is ignored
         if peepholes is not None:
-            a_o += p_o * c_next            # the output gate sees the new c_t
-        _sigmoid_inplace(a_o)              # o
+            a_o_s += p_o_s * c_next           # the output gate sees the new c_t
+            np.tanh(a_o_s, out=o)
+            o *= 0.5
+            o += 0.5
         # h_t = o * tanh(c_t)
         np.tanh(c_next, out=tanh_cs[t])
-        np.multiply(a_o, tanh_cs[t], out=hs[t + 1])
+        np.multiply(o, tanh_cs[t], out=hs[t + 1])
 
     # Back to batch-major (N, T, H); a copy, so that editing h cannot corrupt
     # the cache.
@@ -394,30 +407,32 @@ def lstm_backward(dh, cache, *, dc_T=None, return_dc0=False):
     Parameters
     ----------
     dh : (N, T, H)      gradient of the loss w.r.t. every hidden state h_t
-                        (use zeros where the loss does not read h_t)
+                        (zeros where the loss does not read h_t)
     cache : dict        from ``lstm_forward``
     dc_T : (N, H) or None
                         optional gradient w.r.t. the final cell state c_T,
-                        e.g. from a loss on c_T or from the next chunk when a
-                        long sequence is processed in chunks (None = zeros).
-                        A gradient w.r.t. h_T belongs in ``dh[:, -1]``.
+                        e.g. from a loss on c_T, or from the next chunk when a
+                        long sequence is processed in chunks with exact
+                        gradients (None means zeros). A gradient w.r.t. h_T
+                        simply goes into ``dh[:, -1]``.
     return_dc0 : bool   also return the gradient w.r.t. the initial cell
-                        state c0 (also meaningful when c0 defaulted to zeros)
+                        state c0 (meaningful also when c0 defaulted to zeros)
 
     Returns
     -------
-    By default, with no peepholes, the 5-tuple ``(dx, dh0, dWx, dWh, db)``:
+    By default (no peepholes) the 5-tuple ``(dx, dh0, dWx, dWh, db)``:
         dx (N, T, D), dh0 (N, H), dWx (D, 4H), dWh (H, 4H), db (4H,).
-    Extras are appended in this fixed order, only when asked for:
-        * ``dpeepholes = (dp_i, dp_f, dp_o)``, each (H,), if the forward pass
-          used peepholes;
-        * ``dc0`` (N, H), if ``return_dc0=True``.
-    So: ``dx, dh0, dWx, dWh, db, dpeepholes, dc0 = lstm_backward(
-    dh, cache, return_dc0=True)`` with peepholes, and
-    ``dx, dh0, dWx, dWh, db, dc0 = ...`` without.
+    Extras are appended in this fixed order, only when they apply:
+        6. ``dpeepholes = (dp_i, dp_f, dp_o)``, each (H,), if the forward
+           pass used peepholes;
+        7. ``dc0`` (N, H), if ``return_dc0=True``.
+    For example ``dx, dh0, dWx, dWh, db, dc0 = lstm_backward(dh, cache,
+    return_dc0=True)`` without peepholes, and
+    ``dx, dh0, dWx, dWh, db, (dp_i, dp_f, dp_o), dc0 = ...`` with them.
 
     The weight gradients are sums over all time steps, because the same
-    weights are used at every step.
+    weights are used at every step. With ``forget_gate=False`` the f columns
+    (``H:2H``) of dWx, dWh and db are exactly zero.
     """
     x_tm, hs, cs, tanh_cs, gates = (
         cache["x_tm"], cache["hs"], cache["cs"], cache["tanh_cs"], cache["gates"])
@@ -428,75 +443,77 @@ def lstm_backward(dh, cache, *, dc_T=None, return_dc0=False):
     dh = check_shape("dh", dh, (N, T, H), "(N, T, H)")
     if dc_T is not None:
         dc_T = check_shape("dc_T", dc_T, (N, H), "(N, H)")
-    dtype = np.result_type(cache["dtype"], dh, dc_T) if dc_T is not None else \
-        np.result_type(cache["dtype"], dh)
-    p_i, p_f, p_o = peepholes if peepholes is not None else (None, None, None)
+    dtype = _result_dtype(cache["dtype"], dh, dc_T)
+    if peepholes is not None:
+        p_i, p_f, p_o = peepholes
 
-    # Optimisation 5: one buffer for the gradients w.r.t. all pre-activations
-    # da_t (gate order i, f, o, g). The weight gradients are computed from it
-    # after the loop, with ONE matrix product each (see below).
-    das = np.zeros((T, N, 4 * H), dtype=dtype)   # zeros: the f block stays 0 without a forget gate
-    dh_tm = dh.transpose(1, 0, 2)                # (T, N, H) view, read only
-    dprev_h = np.zeros((N, H), dtype=dtype)      # gradient flowing back through h_{t-1}
-    dc = np.zeros((N, H), dtype=dtype)           # gradient flowing back through c_t
+    # Optimisation 5: the LOCAL derivatives of every gate do not depend on
+    # the gradient flowing back, so compute them for all time steps at once
+    # (a few big array operations instead of many small ones in the loop):
+    #     da_i = dc_t * g i (1 - i)         da_f = dc_t * c_{t-1} f (1 - f)
+    #     da_o = dh_t * tanh(c_t) o (1 - o) da_g = dc_t * i (1 - g^2)
+    #     and dc_t receives dh_t * o (1 - tanh(c_t)^2) through h_t.
+    i, f, o, g = (gates[:, :, k * H:(k + 1) * H] for k in range(4))   # (T, N, H) each
+    local_i = g * i * (1 - i)
+    local_f = cs[:T] * f * (1 - f) if forget_gate else None
+    local_o = tanh_cs * o * (1 - o)
+    local_g = i * (1 - g * g)
+    local_c = o * (1 - tanh_cs * tanh_cs)
+
+    # One buffer for the gradients w.r.t. all pre-activations da_t (gate order
+    # i, f, o, g); zeros, so the f block stays 0 without a forget gate. The
+    # weight gradients are computed from it after the loop.
+    das = np.zeros((T, N, 4 * H), dtype=dtype)
+    dh_tm = dh.transpose(1, 0, 2)               # (T, N, H) view, read only
+    dprev_h = np.zeros((N, H), dtype=dtype)     # gradient reaching h_{t-1} from step t
+    dc = np.zeros((N, H), dtype=dtype)          # gradient reaching c_t
     if dc_T is not None:
         dc += dc_T
-    WhT = np.ascontiguousarray(Wh.T)
+    WhT = np.ascontiguousarray(Wh.T)            # (4H, H), contiguous for the matmul
 
     for t in range(T - 1, -1, -1):
-        g_t = gates[t]
-        i, f, o, g = g_t[:, :H], g_t[:, H:2 * H], g_t[:, 2 * H:3 * H], g_t[:, 3 * H:]
         da = das[t]
         da_i, da_f, da_o, da_g = da[:, :H], da[:, H:2 * H], da[:, 2 * H:3 * H], da[:, 3 * H:]
-        tanh_c, c_prev = tanh_cs[t], cs[t]
-
-        # Total gradient on h_t: from the loss at step t and from step t+1.
-        dh_t = dh_tm[t] + dprev_h
+        dh_t = dh_tm[t] + dprev_h               # from the loss at t and from step t+1
         # h_t = o * tanh(c_t)
-        np.multiply(dh_t, tanh_c, out=da_o)
-        da_o *= o * (1 - o)                                # da_o = dh_t tanh(c_t) o (1-o)
-        dc += dh_t * o * (1 - tanh_c * tanh_c)             # dc_t (incl. from step t+1)
+        np.multiply(dh_t, local_o[t], out=da_o)
+        dc += dh_t * local_c[t]
         if peepholes is not None:
-            dc += da_o * p_o
+            dc += da_o * p_o                    # o looked at c_t
         # c_t = f * c_{t-1} + i * g
-        np.multiply(dc, g, out=da_i)
-        da_i *= i * (1 - i)                                # da_i = dc g i (1-i)
-        np.multiply(dc, i, out=da_g)
-        da_g *= 1 - g * g                                  # da_g = dc i (1-g^2)
+        np.multiply(dc, local_i[t], out=da_i)
+        np.multiply(dc, local_g[t], out=da_g)
         if forget_gate:
-            np.multiply(dc, c_prev, out=da_f)
-            da_f *= f * (1 - f)                            # da_f = dc c_{t-1} f (1-f)
-            dc *= f                                        # dc_{t-1} = dc_t f
-        # else: f = 1, da_f stays 0 and dc_{t-1} = dc_t (the error carousel)
+            np.multiply(dc, local_f[t], out=da_f)
+            dc *= f[t]                          # dc_{t-1} = dc_t * f: the carousel, gated
+        # else: f = 1, so dc_{t-1} = dc_t, the error flows back unchanged
         if peepholes is not None:
-            dc += da_i * p_i
+            dc += da_i * p_i                    # i and f looked at c_{t-1}
             if forget_gate:
                 dc += da_f * p_f
-        # a_t = x_t Wx + h_{t-1} Wh + b
-        dprev_h = da @ WhT                                 # (N, 4H) @ (4H, H)
+        # a_t = x_t Wx + h_{t-1} Wh + b  ->  dh_{t-1} = da_t Wh^T
+        np.matmul(da, WhT, out=dprev_h)
 
     # Optimisation 6: the weights are shared by all time steps, so their
     # gradients are sums over t of x_t^T da_t and h_{t-1}^T da_t. Stacking the
     # time steps turns each sum into ONE matrix product:
-    #     dWx = sum_t x_t^T da_t = X^T dA,   X (T*N, D), dA (T*N, 4H)
+    #     dWx = sum_t x_t^T da_t = X^T dA    with X (T*N, D), dA (T*N, 4H)
     das_2d = das.reshape(T * N, 4 * H)
     dWx = x_tm.reshape(T * N, D).T @ das_2d
-    dWh = hs[:T].reshape(T * N, H).T @ das_2d           # h_0 ... h_{T-1}
+    dWh = hs[:T].reshape(T * N, H).T @ das_2d      # h_0 ... h_{T-1}
     db = das_2d.sum(axis=0)
     # dx_t = da_t Wx^T, also for all t at once; then back to batch-major.
-    dx = (das_2d @ Wx.T).reshape(T, N, D).transpose(1, 0, 2)
-    dx = np.ascontiguousarray(dx)
+    dx = np.ascontiguousarray((das_2d @ Wx.T).reshape(T, N, D).transpose(1, 0, 2))
     dh0 = dprev_h
 
     grads = [dx, dh0, dWx, dWh, db]
     if peepholes is not None:
-        # dp_i = sum_t sum_n da_i * c_{t-1}, and likewise for f; o sees c_t.
-        dpeepholes = (
+        # dp_i = sum over t and n of da_i * c_{t-1} (likewise f); o saw c_t.
+        grads.append((
             np.einsum("tnh,tnh->h", das[:, :, :H], cs[:T]),
             np.einsum("tnh,tnh->h", das[:, :, H:2 * H], cs[:T]),
             np.einsum("tnh,tnh->h", das[:, :, 2 * H:3 * H], cs[1:]),
-        )
-        grads.append(dpeepholes)
+        ))
     if return_dc0:
         grads.append(dc)
     return tuple(grads)
