@@ -14,9 +14,9 @@ def grad_error():
     ``rel_error(eval_numerical_gradient(...), analytic)`` make a < 1e-7 check
     reliable on *random* (hypothesis) inputs rather than a few lucky seeds:
 
-    * Richardson extrapolation, (4 g(h) - g(2h)) / 3 with h = 3e-4: the h**2
+    * Richardson extrapolation, (4 g(h) - g(2h)) / 3 with h = 1e-3: the h**2
       error terms of the two centred differences cancel, leaving O(h**4) and
-      rounding (~1e-13 absolute instead of ~1e-11).
+      rounding (~1e-13 absolute, where a plain h = 1e-5 difference has ~1e-11).
     * Entries more than 1000 times smaller than the largest entry of the same
       gradient are measured relative to largest/1000 (``rel_error``'s eps):
       an entry that is ~0 by cancellation has no meaningful relative error.

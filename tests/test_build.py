@@ -69,6 +69,62 @@ def test_no_widget_javascript_from_a_cdn(built_book):
         assert "require.min.js" not in text and "html-manager" not in text, page
 
 
-def test_bibliography_is_rendered(built_book):
+def test_bibliography_is_rendered_and_cited(built_book):
+    bib = (built_book / "book" / "bibliography.html").read_text(encoding="utf-8")
+    for title in ["Long Short-Term Memory", "Learning to Forget", "Learning Precise Timing",
+                  "A Search Space Odyssey", "On the Difficulty of Training Recurrent Neural Networks",
+                  "min-char-rnn"]:
+        assert title in bib, f"{title!r} missing from the bibliography"
     intro = (built_book / "book" / "intro.html").read_text(encoding="utf-8")
-    assert "Long Short-Term Memory" in intro
+    assert re.search(r'href="bibliography.html#id\d+"', intro), "the intro's citation does not link to the bibliography"
+
+
+SOLUTION_BLOCK = re.compile(r'<div[^>]+class="[^"]*\bsolution\b[^"]*admonition', re.IGNORECASE)
+
+
+def _solution_bodies():
+    """The text of every sphinx-exercise solution directive in the book's notebooks."""
+    import nbformat
+
+    bodies = []
+    for nb_path in sorted((ROOT / "book").glob("ch*.ipynb")):
+        nb = nbformat.read(nb_path, as_version=4)
+        for cell in nb.cells:
+            if cell.cell_type != "markdown":
+                continue
+            for m in re.finditer(r"(:{3,})\{solution\}[^\n]*\n(.*?)\n\1", cell.source, re.S):
+                lines = [ln.strip() for ln in m.group(2).split("\n")
+                         if ln.strip() and not ln.strip().startswith((":", "```", "$$"))]
+                bodies.extend(ln for ln in lines if len(ln) > 25)
+    return bodies
+
+
+def test_student_edition_has_no_solutions(built_book, built_student_book):
+    teacher = "".join(p.read_text(encoding="utf-8") for p in built_book.rglob("*.html"))
+    student = "".join(p.read_text(encoding="utf-8") for p in built_student_book.rglob("*.html"))
+    bodies = _solution_bodies()
+    if not bodies:
+        pytest.skip("no chapter has solution directives yet")
+    assert SOLUTION_BLOCK.search(teacher), "the full book should show solutions (as dropdowns)"
+    assert not SOLUTION_BLOCK.search(student), "the student edition contains a solution block"
+    # exercises are still there
+    assert 'class="exercise' in student or "exercise admonition" in student
+    import html as html_mod
+    student_text = html_mod.unescape(re.sub(r"<[^>]+>", " ", student))
+    student_text = re.sub(r"\s+", " ", student_text)
+    leaked = [b for b in bodies if re.sub(r"\s+", " ", b) in student_text
+              and re.sub(r"\s+", " ", b) not in _exercise_texts()]
+    assert not leaked, f"solution text in the student edition: {leaked[:3]}"
+
+
+def _exercise_texts():
+    import nbformat
+
+    texts = []
+    for nb_path in sorted((ROOT / "book").glob("ch*.ipynb")):
+        nb = nbformat.read(nb_path, as_version=4)
+        for cell in nb.cells:
+            src = cell.source
+            src = re.sub(r"(:{3,})\{solution\}.*?\n\1", "", src, flags=re.S)
+            texts.append(src)
+    return re.sub(r"\s+", " ", " ".join(texts))

@@ -120,6 +120,18 @@ def test_a_few_gradient_steps_reduce_the_loss(Model):
     assert loss < 0.2 * first
 
 
+def _greedy_next(model, seq):
+    """argmax of p(next char | seq), read off loss_and_grads: with every other
+    target fixed, the loss for last target k is const - log p(k) / T."""
+    x = np.array([seq])
+    losses = []
+    for k in range(model.V):
+        y = np.zeros_like(x)
+        y[0, -1] = k
+        losses.append(model.loss_and_grads(x, y)[0])
+    return int(np.argmin(losses))
+
+
 @pytest.mark.parametrize("Model", MODELS)
 def test_sample_deterministic_and_low_temperature_is_greedy(Model):
     V = 5
@@ -129,29 +141,24 @@ def test_sample_deterministic_and_low_temperature_is_greedy(Model):
     assert a != model.sample(1, 40, rng=12)
     assert len(a) == 40 and all(isinstance(i, int) and 0 <= i < V for i in a)
 
-    # Greedy decoding through loss_and_grads: feed the sequence so far and
-    # take the argmax of the next-character distribution. The loss for
-    # target k at the last step is -log p(k) / T, so argmin over k = argmax p.
     greedy = model.sample(1, 8, temperature=1e-4, rng=0)
     seq = [1]
     for _ in range(8):
-        x = np.array([seq])
-        losses = []
-        for k in range(V):
-            y = np.zeros_like(x)
-            y[0, -1] = k
-            losses.append(model.loss_and_grads(x, y)[0])
-        seq.append(int(np.argmin(losses)))
+        seq.append(_greedy_next(model, seq))
     assert greedy == seq[1:]
 
 
 @pytest.mark.parametrize("Model", MODELS)
 def test_sample_continues_from_state(Model):
-    model = Model(4, 5, seed=2)
-    _, _, state = model.loss_and_grads(np.array([[0, 1, 2, 3, 2]]), np.array([[1, 2, 3, 2, 1]]))
-    with_state = model.sample(0, 30, rng=3, state=state)
-    without = model.sample(0, 30, rng=3)
-    assert with_state != without
+    """Sampling from the state after a prefix continues that prefix."""
+    model = Model(4, 5, num_layers=2, seed=2)
+    prefix = [0, 1, 2, 3, 2]
+    _, _, state = model.loss_and_grads(np.array([prefix]), np.zeros((1, 5), dtype=int))
+    greedy = model.sample(1, 6, temperature=1e-4, rng=0, state=state)
+    seq = prefix + [1]
+    for _ in range(6):
+        seq.append(_greedy_next(model, seq))
+    assert greedy == seq[6:]
 
 
 @pytest.mark.parametrize("Model", MODELS)

@@ -535,7 +535,11 @@ def _check_clip_grad_norm(student_fn, rng):
     n += 1
     grads = {"Wx": np.zeros((3, 6)), "Wh": np.zeros((6, 6)), "b": np.zeros(6)}
     arrays = dict(grads)
-    returned = _ch02_call_quietly(student_fn, grads, 1.0)
+    try:
+        returned = _ch02_call_quietly(student_fn, grads, 1.0)
+    except ZeroDivisionError:
+        return ["ZeroDivisionError for an all-zero gradient — guard the division: rescale only when "
+                "norm > max_norm (then norm is positive), never divide by a zero norm"], n
     if any(not np.all(np.isfinite(g)) for g in list(arrays.values()) + list(grads.values())):
         return ["NaN for an all-zero gradient — guard the division: rescale only when norm > max_norm "
                 "(then norm is positive), never divide by a zero norm"], n
@@ -627,7 +631,7 @@ def _ch02_tanh_rnn_case(rng, H, T, scale):
 @register("tanh_rnn_jacobian_norm")
 def _check_tanh_rnn_jacobian_norm(student_fn, rng):
     """tanh_rnn_jacobian_norm(Wh (H, H), hs (T, H)) -> ||dh_T/dh_0||_2 (spectral norm)."""
-    cases = [(4, 1, 1.0), (3, 5, 1.0), (5, 12, 2.0), (8, 30, 0.8), (6, 20, 3.0)]
+    cases = [(3, 5, 1.0), (4, 1, 1.0), (5, 12, 2.0), (8, 30, 0.8), (6, 20, 3.0)]
     for n, (H, T, scale) in enumerate(cases, start=1):
         Wh, hs, ref = _ch02_tanh_rnn_case(rng, H, T, scale)
         got = _ch02_call_quietly(student_fn, Wh.copy(), hs.copy())
@@ -661,7 +665,7 @@ def _check_tanh_rnn_jacobian_norm(student_fn, rng):
                                                   "the tanh derivative diag(1 - h_t^2)"),
             (np.linalg.norm(prod([np.diag(1 - hs[t]) @ Wh.T for t in range(T)]), 2),
              "tanh'(a) = 1 - tanh(a)^2 = 1 - h_t**2, not 1 - h_t"),
-            (np.linalg.norm(prod(J[1:]), 2) if T > 1 else np.nan,
+            (np.linalg.norm(prod(J[1:]), 2),
              "only T-1 Jacobians were multiplied: h_0 -> h_T takes T steps, and step t uses h_t = hs[t-1]"),
             (np.linalg.norm(prod([np.diag(1 - np.vstack([np.zeros((1, H)), hs])[t] ** 2) @ Wh.T
                                   for t in range(T)]), 2),
@@ -1056,3 +1060,1085 @@ def _check_char_rnn_loss_fun(student_fn, rng):
         if err > 1e-6:
             problems.append(f"{k}: differs from the numerical gradient by relative error {err:.1e}")
     return problems, n_tests
+
+
+# --- chapter 05: peephole connections ---
+# Checks: lstm_step_forward_peephole, peephole_grads, peephole_output_gate.
+# When an answer is wrong they compute typical peephole mistakes on the
+# reference side (output gate peeking at c_{t-1}, a forgotten peephole, p_i and
+# p_f swapped, the extra path into dc forgotten, ...) and name the one matched.
+from .activations import sigmoid as _ch05_sigmoid
+
+_CH05_SHAPES = ((2, 3, 4), (1, 5, 2), (4, 2, 3))   # (N, D, H)
+
+
+def _ch05_case(rng, N, D, H):
+    x = rng.standard_normal((N, D))
+    prev_h = rng.standard_normal((N, H)) * 0.8
+    prev_c = rng.standard_normal((N, H)) * 1.5
+    Wx = rng.standard_normal((D, 4 * H))
+    Wh = rng.standard_normal((H, 4 * H))
+    b = rng.standard_normal(4 * H)
+    p_i, p_f, p_o = (rng.standard_normal(H) * 1.2 for _ in range(3))
+    return x, prev_h, prev_c, Wx, Wh, b, p_i, p_f, p_o
+
+
+def _ch05_step_variant(x, prev_h, prev_c, Wx, Wh, b, p_i, p_f, p_o, *, o_sees="next_c",
+                       i_peep=True, f_peep=True, swap_if=False, after_sigmoid=False,
+                       peep_state="prev_c"):
+    """One peephole LSTM step with a chosen *mistake* (diagnosis only)."""
+    H = Wh.shape[0]
+    a = x @ Wx + prev_h @ Wh + b
+    a_i, a_f, a_o, a_g = (a[:, k * H:(k + 1) * H] for k in range(4))
+    if swap_if:
+        p_i, p_f = p_f, p_i
+    s = prev_c if peep_state == "prev_c" else prev_h
+    if after_sigmoid:   # sigma(a) + p * c instead of sigma(a + p * c)
+        i = _ch05_sigmoid(a_i) + (p_i * s if i_peep else 0)
+        f = _ch05_sigmoid(a_f) + (p_f * s if f_peep else 0)
+    else:
+        i = _ch05_sigmoid(a_i + (p_i * s if i_peep else 0))
+        f = _ch05_sigmoid(a_f + (p_f * s if f_peep else 0))
+    g = np.tanh(a_g)
+    c = f * prev_c + i * g
+    if o_sees == "next_c":
+        o = _ch05_sigmoid(a_o + p_o * c) if not after_sigmoid else _ch05_sigmoid(a_o) + p_o * c
+    elif o_sees == "prev_c":
+        o = _ch05_sigmoid(a_o + p_o * prev_c)
+    elif o_sees == "after":
+        o = _ch05_sigmoid(a_o) + p_o * c
+    else:
+        o = _ch05_sigmoid(a_o)
+    return o * np.tanh(c), c
+
+
+_CH05_STEP_MISTAKES = [
+    ("your output gate peeks at the OLD cell state: with peepholes the output gate sees "
+     "the NEW one, o = sigmoid(a_o + p_o * c_t), so compute c_t first and the output gate "
+     "after it", dict(o_sees="prev_c")),
+    ("your output gate has no peephole: o = sigmoid(a_o + p_o * c_t)", dict(o_sees="none")),
+    ("your input gate has no peephole: i = sigmoid(a_i + p_i * c_{t-1})", dict(i_peep=False)),
+    ("your forget gate has no peephole: f = sigmoid(a_f + p_f * c_{t-1})", dict(f_peep=False)),
+    ("your output matches an LSTM without any peepholes (p_i, p_f, p_o are ignored)",
+     dict(o_sees="none", i_peep=False, f_peep=False)),
+    ("you swapped p_i and p_f: the input gate uses p_i, the forget gate p_f",
+     dict(swap_if=True)),
+    ("you add the peephole term AFTER the sigmoid; it belongs inside: "
+     "i = sigmoid(a_i + p_i * c_{t-1}) (likewise f and o), so the gates stay in (0, 1)",
+     dict(after_sigmoid=True)),
+    ("your output gate adds the peephole term AFTER the sigmoid; it belongs inside: "
+     "o = sigmoid(a_o + p_o * c_t)", dict(o_sees="after")),
+    ("your input and forget gates peek at prev_h instead of the cell state prev_c: "
+     "a peephole looks at the CELL (the whole point: h_{t-1} is blind when o is closed)",
+     dict(peep_state="prev_h")),
+    ("your input and forget gates peek at prev_h instead of prev_c, and the output gate at "
+     "c_{t-1}", dict(peep_state="prev_h", o_sees="prev_c")),
+    ("your output gate peeks at c_{t-1} and the input gate has no peephole",
+     dict(o_sees="prev_c", i_peep=False)),
+]
+
+
+def _ch05_diagnose_step(got_h, got_c, args):
+    got_h, got_c = np.asarray(got_h), np.asarray(got_c)
+    for msg, kw in _CH05_STEP_MISTAKES:
+        h, c = _ch05_step_variant(*args, **kw)
+        if h.shape == got_h.shape and c.shape == got_c.shape and \
+                np.allclose(got_h, h, rtol=1e-6, atol=1e-9) and \
+                np.allclose(got_c, c, rtol=1e-6, atol=1e-9):
+            return msg
+    h, c = _ch05_step_variant(*args)
+    if got_h.shape == c.shape and np.allclose(got_h, c) and np.allclose(got_c, h):
+        return "you returned (next_c, next_h); return next_h first, then next_c"
+    if got_c.shape == c.shape and np.allclose(got_c, c, rtol=1e-6, atol=1e-9):
+        return ("next_c is right, so the input and forget gates are fine: look at the output "
+                "gate and h_t = o * tanh(c_t)")
+    return ("next_c is wrong already: look at the input gate, the forget gate (their peepholes "
+            "read c_{t-1}) and c_t = f * c_{t-1} + i * g")
+
+
+@register("lstm_step_forward_peephole")
+def _check_lstm_step_forward_peephole(student_fn, rng):
+    """``student_fn(x, prev_h, prev_c, Wx, Wh, b, p_i, p_f, p_o)`` -> (next_h, next_c, ...)."""
+    from .lstm import lstm_step_forward as _ref
+    n = 0
+    for N, D, H in _CH05_SHAPES:
+        args = _ch05_case(rng, N, D, H)
+        ref_h, ref_c, _ = _ref(*args[:6], peepholes=args[6:])
+        result = student_fn(*(np.copy(a) for a in args))
+        n += 1
+        if result is None:
+            return ["your function returned None (did you forget to return next_h, next_c?)"], n
+        if isinstance(result, np.ndarray) or not isinstance(result, (tuple, list)) or len(result) < 2:
+            return ["return a tuple whose first two entries are next_h and next_c "
+                    f"(got {type(result).__name__})"], n
+        got_h, got_c = result[0], result[1]
+        errs = compare("next_h", got_h, ref_h, 1e-7) + compare("next_c", got_c, ref_c, 1e-7)
+        if errs:
+            where = f"  [test with (N, D, H) = {(N, D, H)}]"
+            errs = [e + where for e in errs]
+            if not any("shape" in e or "None" in e or "NaN" in e for e in errs):
+                errs.append("diagnosis: " + _ch05_diagnose_step(got_h, got_c, args))
+            return errs, n
+    # the peepholes must act elementwise, one weight per cell: changing p_o[0]
+    # may only change unit 0 of next_h
+    args = list(_ch05_case(rng, 3, 2, 4))
+    h1 = np.asarray(student_fn(*(np.copy(a) for a in args))[0])
+    args[8] = args[8].copy()
+    args[8][0] += 2.0
+    h2 = np.asarray(student_fn(*(np.copy(a) for a in args))[0])
+    n += 1
+    if not np.allclose(h1[:, 1:], h2[:, 1:]):
+        return ["changing p_o[0] changed other units than unit 0 of next_h: peepholes are "
+                "diagonal (elementwise), each gate unit sees only its own cell"], n
+    # inputs must not be modified in place
+    args = _ch05_case(rng, 2, 3, 4)
+    copies = [np.copy(a) for a in args]
+    student_fn(*args)
+    n += 1
+    for name, a, c0 in zip(("x", "prev_h", "prev_c", "Wx", "Wh", "b", "p_i", "p_f", "p_o"),
+                           args, copies):
+        if not np.array_equal(a, c0):
+            return [f"your function modified its input {name} in place; compute new arrays "
+                    "instead"], n
+    return [], n
+
+
+def _ch05_peep_grads_variant(dnext_h, dnext_c, cache, *, dc_peep=True, o_state="next_c",
+                             if_state="prev_c", o_sigmoid_grad=True):
+    """(dp_i, dp_f, dp_o) with a chosen *mistake* (diagnosis only)."""
+    prev_c, next_c = cache["prev_c"], cache["next_c"]
+    i, f, o, g, tanh_c = cache["i"], cache["f"], cache["o"], cache["g"], cache["tanh_c"]
+    p_o = cache["peepholes"][2]
+    do = dnext_h * tanh_c
+    da_o = do * o * (1 - o) if o_sigmoid_grad else do
+    dc = dnext_c + dnext_h * o * (1 - tanh_c ** 2)
+    if dc_peep:
+        dc = dc + da_o * p_o
+    da_i = dc * g * i * (1 - i)
+    da_f = dc * prev_c * f * (1 - f)
+    s_if = prev_c if if_state == "prev_c" else next_c
+    s_o = next_c if o_state == "next_c" else prev_c
+    return (da_i * s_if).sum(0), (da_f * s_if).sum(0), (da_o * s_o).sum(0)
+
+
+_CH05_GRAD_MISTAKES = [
+    ("dp_i and dp_f miss the extra path into dc: because the output gate peeks at c_t, "
+     "dc_t also receives da_o * p_o; add it before computing da_i and da_f",
+     dict(dc_peep=False)),
+    ("dp_o uses c_{t-1}; the output gate peeked at the NEW cell state, so dp_o = "
+     "sum over the batch of da_o * c_t", dict(o_state="prev_c")),
+    ("dp_o uses do instead of da_o: multiply by the sigmoid's derivative o * (1 - o) first",
+     dict(o_sigmoid_grad=False)),
+    ("dp_i and dp_f use c_t; the input and forget gates peeked at the OLD cell state c_{t-1}",
+     dict(if_state="next_c")),
+    ("dp_o is missing the sigmoid derivative AND dc misses the peephole path",
+     dict(o_sigmoid_grad=False, dc_peep=False)),
+]
+
+
+def _ch05_grad_case(rng, N, D, H):
+    from .lstm import lstm_step_forward as _ref
+    args = _ch05_case(rng, N, D, H)
+    _, _, cache = _ref(*args[:6], peepholes=args[6:])
+    dnext_h = rng.standard_normal((N, H))
+    dnext_c = rng.standard_normal((N, H))
+    return args, cache, dnext_h, dnext_c
+
+
+def _ch05_copy_cache(cache):
+    out = {}
+    for k, v in cache.items():
+        if isinstance(v, np.ndarray):
+            out[k] = v.copy()
+        elif isinstance(v, tuple):
+            out[k] = tuple(np.copy(a) for a in v)
+        else:
+            out[k] = v
+    return out
+
+
+@register("peephole_grads")
+def _check_peephole_grads(student_fn, rng):
+    """``student_fn(dnext_h, dnext_c, cache)`` -> (dp_i, dp_f, dp_o), cache from
+    ``lstm_step_forward(..., peepholes=(p_i, p_f, p_o))``."""
+    from .lstm import lstm_step_backward as _ref_b, lstm_step_forward as _ref_f
+    from .gradcheck import eval_numerical_gradient
+    n = 0
+    names = ("dp_i", "dp_f", "dp_o")
+    for N, D, H in _CH05_SHAPES:
+        args, cache, dnext_h, dnext_c = _ch05_grad_case(rng, N, D, H)
+        ref = _ref_b(dnext_h, dnext_c, cache)[6]
+        result = student_fn(dnext_h.copy(), dnext_c.copy(), _ch05_copy_cache(cache))
+        n += 1
+        if result is None:
+            return ["your function returned None (did you forget to return dp_i, dp_f, dp_o?)"], n
+        if not isinstance(result, (tuple, list)) or len(result) != 3:
+            return [f"return the tuple (dp_i, dp_f, dp_o) (got {type(result).__name__})"], n
+        where = f"  [test with (N, D, H) = {(N, D, H)}]"
+        errs = []
+        for name, got, exp in zip(names, result, ref):
+            if got is not None and np.shape(got) == (N, H) and N != H:
+                errs.append(f"{name}: shape {(N, H)}, expected {(H,)}: p is shared by all "
+                            "sequences of the batch, so sum its gradient over the batch axis 0")
+            else:
+                errs += compare(name, got, exp, 1e-7)
+        if errs:
+            errs = [e + where for e in errs]
+            if not any("shape" in e or "None" in e or "NaN" in e for e in errs):
+                for msg, kw in _CH05_GRAD_MISTAKES:
+                    var = _ch05_peep_grads_variant(dnext_h, dnext_c, cache, **kw)
+                    if all(np.allclose(np.asarray(g_), v, rtol=1e-6, atol=1e-9)
+                           for g_, v in zip(result, var)):
+                        errs.append("diagnosis: " + msg)
+                        break
+                else:
+                    ok = [nm for nm, g_, e in zip(names, result, ref)
+                          if np.allclose(np.asarray(g_), e, rtol=1e-6, atol=1e-9)]
+                    if ok:
+                        errs.append(f"diagnosis: {', '.join(ok)} {'is' if len(ok) == 1 else 'are'} "
+                                    "right; compare how you got the others")
+            return errs, n
+    # and against numerical gradients of L = sum(next_h * dnext_h) + sum(next_c * dnext_c)
+    args, cache, dnext_h, dnext_c = _ch05_grad_case(rng, 3, 2, 4)
+    args = [np.array(a, dtype=np.float64) for a in args]
+    got = student_fn(dnext_h.copy(), dnext_c.copy(), _ch05_copy_cache(cache))
+
+    def loss():
+        h, c, _ = _ref_f(*args[:6], peepholes=args[6:])
+        return np.sum(h * dnext_h) + np.sum(c * dnext_c)
+    for k, name in enumerate(names):
+        num = eval_numerical_gradient(loss, args[6 + k])
+        n += 1
+        errs = compare(name + " (vs the numerical gradient)", got[k], num, 1e-6)
+        if errs:
+            return errs, n
+    return [], n
+
+
+@register("peephole_output_gate")
+def _check_peephole_output_gate(student_fn, rng):
+    """``student_fn(a_o, p_o, c)`` -> (o, do_dc): o = sigmoid(a_o + p_o * c) and its
+    derivative with respect to the cell state c, elementwise."""
+    cases = [(np.array([[-2.0]]), np.array([5.0]), np.array([[3.0]]), "a_o = -2, p_o = 5, c = 3"),
+             (np.array([[-2.0, 0.5]]), np.array([5.0, 5.0]), np.array([[-3.0, 0.0]]),
+              "a_o = [-2, 0.5], p_o = 5, c = [-3, 0]"),
+             (np.array([[0.0, 1.0, -1.0]]), np.array([400.0, 1.0, -300.0]),
+              np.array([[2.0, 1.0, 3.0]]), "huge p_o * c (+800 and -900)")]
+    for N, H in ((2, 3), (4, 2)):
+        cases.append((rng.standard_normal((N, H)), rng.standard_normal(H) * 3,
+                      rng.standard_normal((N, H)) * 2, f"a random test with N={N}, H={H}"))
+    n = 0
+    for a_o, p_o, c, which in cases:
+        z = a_o + p_o * c
+        o = _ch05_sigmoid(z)
+        e = np.exp(-np.abs(z))
+        do_dc = e / (1.0 + e) ** 2 * p_o
+        with np.errstate(all="ignore"):
+            result = student_fn(a_o.copy(), p_o.copy(), c.copy())
+        n += 1
+        if not isinstance(result, (tuple, list)) or len(result) != 2:
+            return [f"return the tuple (o, do_dc) (got {type(result).__name__})"], n
+        got_o, got_d = result
+        errs = compare("o", got_o, o, 1e-9)
+        if errs:
+            msg = [f"{errs[0]}  [{which}]"]
+            if got_o is not None and np.shape(got_o) == o.shape and \
+                    np.allclose(got_o, _ch05_sigmoid(a_o) + p_o * c):
+                msg.append("diagnosis: the peephole term goes inside the sigmoid: "
+                           "o = sigmoid(a_o + p_o * c)")
+            elif got_o is not None and np.shape(got_o) == o.shape and \
+                    np.allclose(got_o, _ch05_sigmoid(a_o)):
+                msg.append("diagnosis: your o ignores the peephole p_o * c")
+            return msg, n
+        if got_d is None:
+            return ["do_dc: your function returned None"], n
+        got_d = np.asarray(got_d, dtype=float)
+        if got_d.shape != do_dc.shape:
+            return [f"do_dc: shape {got_d.shape}, expected {do_dc.shape}  [{which}]"], n
+        if not np.all(np.isfinite(got_d)):
+            return [f"do_dc: contains NaN or inf  [{which}]: compute the sigmoid's "
+                    "derivative as o * (1 - o) from a stable sigmoid"], n
+        bad = np.abs(got_d - do_dc) > 1e-12 + 1e-6 * np.abs(do_dc)
+        if np.any(bad):
+            j = np.unravel_index(int(np.argmax(bad)), bad.shape)
+            msg = (f"do_dc: entry {tuple(int(k) for k in j)} is {got_d[j]:.6g}, expected "
+                   f"{do_dc[j]:.6g}  [{which}]")
+            if np.allclose(got_d, o * (1 - o)):
+                msg += ("; diagnosis: you forgot the chain rule's inner factor: "
+                        "d(a_o + p_o * c)/dc = p_o")
+            elif np.allclose(got_d, o * p_o):
+                msg += "; diagnosis: sigmoid'(z) = o * (1 - o), not o"
+            elif np.allclose(got_d, o * (1 - o) * c):
+                msg += ("; diagnosis: that is the derivative with respect to p_o (times c); "
+                        "the derivative with respect to c has the factor p_o")
+            return [msg], n
+    return [], n
+
+
+# --- chapter 06: LSTM backpropagation through time ---
+# Checks: lstm_step_backward, lstm_backward, gradcheck_finds_swapped_gates,
+# gradient_streams. The step check compares the 4H columns of dWx, dWh, db gate by
+# gate (i, f, o, g) and names the gate (and the line of the derivation) that is wrong;
+# it recognises typical mistakes (forgotten dnext_c, tanh(c_{t-1}) instead of
+# tanh(c_t), a swapped gate order in da, ...). Helpers are prefixed _ch06_.
+import itertools as _ch06_itertools
+
+_CH06_GATES = ("i", "f", "o", "g")
+_CH06_STEP_OUT = ("dx", "dprev_h", "dprev_c", "dWx", "dWh", "db")
+_CH06_GATE_HINTS = {
+    "i": "check di = dc * g and da_i = di * i * (1 - i)",
+    "f": "check df = dc * prev_c (the OLD cell state) and da_f = df * f * (1 - f)",
+    "o": "check do = dnext_h * tanh_c (tanh of the NEW cell state c_t) and "
+         "da_o = do * o * (1 - o)",
+    "g": "check dg = dc * i and da_g = dg * (1 - g**2)",
+}
+
+
+def _ch06_normwise(a, b):
+    """||a - b|| / (||a|| + ||b||), 0 for two zeros."""
+    a, b = np.asarray(a, dtype=np.float64), np.asarray(b, dtype=np.float64)
+    den = np.linalg.norm(a) + np.linalg.norm(b)
+    return 0.0 if den == 0 else float(np.linalg.norm(a - b) / den)
+
+
+def _ch06_close(a, b, tol=1e-7):
+    a, b = np.asarray(a, dtype=np.float64), np.asarray(b, dtype=np.float64)
+    return a.shape == b.shape and bool(np.all(np.isfinite(a))) and _ch06_normwise(a, b) <= tol
+
+
+def _ch06_case(rng, N, D, H, scale=0.6):
+    x = rng.standard_normal((N, D))
+    prev_h = np.tanh(rng.standard_normal((N, H)))
+    prev_c = rng.standard_normal((N, H))
+    Wx = rng.standard_normal((D, 4 * H)) * scale
+    Wh = rng.standard_normal((H, 4 * H)) * scale
+    b = rng.standard_normal(4 * H) * scale
+    return x, prev_h, prev_c, Wx, Wh, b
+
+
+def _ch06_copy_cache(cache):
+    return {k: (v.copy() if isinstance(v, np.ndarray) else v) for k, v in cache.items()}
+
+
+def _ch06_unpack(result, names):
+    """The student's tuple, or a problem message."""
+    if result is None:
+        return None, [f"your function returned None; return the tuple ({', '.join(names)})"]
+    if isinstance(result, np.ndarray) or not isinstance(result, (tuple, list)):
+        return None, [f"return a tuple ({', '.join(names)}), got {type(result).__name__}"]
+    if len(result) < len(names):
+        return None, [f"your function returned {len(result)} values; expected {len(names)}: "
+                      f"({', '.join(names)})"]
+    return tuple(result[:len(names)]), []
+
+
+def _ch06_step_variant(dnext_h, dnext_c, cache, bug=None, order=_CH06_GATES):
+    """The LSTM step backward with one typical mistake switched on (diagnosis only).
+
+    ``order`` is the order in which the four gate blocks are concatenated into da.
+    """
+    x, prev_h, prev_c = cache["x"], cache["prev_h"], cache["prev_c"]
+    Wx, Wh = cache["Wx"], cache["Wh"]
+    i, f, o, g, next_c, tanh_c = (cache[k] for k in ("i", "f", "o", "g", "next_c", "tanh_c"))
+    tc = np.tanh(prev_c) if bug == "tanh_prev_c" else tanh_c
+    do = dnext_h * tc
+    dc_h = dnext_h * o * (1 - tc ** 2)
+    if bug == "no_dnext_c":
+        dc = dc_h
+    elif bug == "no_h_path":
+        dc = dnext_c.copy()
+    else:
+        dc = dnext_c + dc_h
+    d = {
+        "i": dc * g * i * (1 - i),
+        "f": dc * (next_c if bug == "df_next_c" else prev_c) * f * (1 - f),
+        "o": do * o * (1 - o),
+        "g": dc * i * ((1 - g) if bug == "tanh_prime_g" else (1 - g ** 2)),
+    }
+    if bug == "sigmoid_prime_raw":
+        d["i"], d["f"], d["o"] = dc * g * (1 - i), dc * prev_c * (1 - f), do * (1 - o)
+    dprev_c = dc if bug == "dprev_c_no_f" else dc * f
+    da = np.concatenate([d[k] for k in order], axis=1)
+    db = da[0] if bug == "db_first_row" else da.sum(axis=0)
+    return (da @ Wx.T, da @ Wh.T, dprev_c, x.T @ da, prev_h.T @ da, db)
+
+
+_CH06_STEP_BUGS = {
+    "no_dnext_c": "you forgot the gradient dnext_c that arrives from the future (step t+1): "
+                  "dc = dnext_c + dnext_h * o * (1 - tanh_c**2)",
+    "no_h_path": "dc is missing the part that flows through h_t = o * tanh(c_t): "
+                 "dc = dnext_c + dnext_h * o * (1 - tanh_c**2)",
+    "tanh_prev_c": "you used tanh(prev_c) where tanh(c_t) belongs: h_t = o * tanh(c_t) uses "
+                   "the NEW cell state (it is in the cache as tanh_c)",
+    "df_next_c": "df must use the OLD cell state: c_t = f * c_{t-1} + i * g, so "
+                 "df = dc * prev_c, not dc * next_c",
+    "tanh_prime_g": "tanh'(a_g) = 1 - g**2, not 1 - g",
+    "sigmoid_prime_raw": "sigma'(a) = sigma(a) * (1 - sigma(a)): for the gate i it is "
+                         "i * (1 - i), not (1 - i)",
+    "dprev_c_no_f": "dprev_c = dc * f: the cell state is multiplied by f on its way to c_t, so "
+                    "its gradient is too (dc_t/dc_{t-1} = f)",
+    "db_first_row": "db must be summed over the batch axis: db = da.sum(axis=0)",
+}
+
+
+def _ch06_diagnose_step(got, dnext_h, dnext_c, cache):
+    """A sentence naming the mistake that reproduces the student's outputs, or None."""
+    def matches(outs):
+        return all(_ch06_close(g_, e_, 1e-6) for g_, e_ in zip(got, outs)
+                   if g_ is not None and np.shape(g_) == np.shape(e_))
+    for bug, msg in _CH06_STEP_BUGS.items():
+        if matches(_ch06_step_variant(dnext_h, dnext_c, cache, bug)):
+            return msg
+    for perm in _ch06_itertools.permutations(_CH06_GATES):
+        if perm != _CH06_GATES and matches(_ch06_step_variant(dnext_h, dnext_c, cache, order=perm)):
+            return (f"your da has its four gate blocks in the order {', '.join(perm)}; the "
+                    "course concatenates da = [da_i, da_f, da_o, da_g] (the order of the "
+                    "columns of Wx, Wh and b)")
+    return None
+
+
+def _ch06_gate_errors(got, expected, H):
+    """Per gate: normwise relative error over its column blocks of dWx, dWh and db."""
+    errs = {}
+    for k, gate in enumerate(_CH06_GATES):
+        cols = slice(k * H, (k + 1) * H)
+        g_ = np.concatenate([np.ravel(np.asarray(got[j])[..., cols]) for j in (3, 4, 5)])
+        e_ = np.concatenate([np.ravel(np.asarray(expected[j])[..., cols]) for j in (3, 4, 5)])
+        errs[gate] = _ch06_normwise(g_, e_)
+    return errs
+
+
+def _ch06_gate_feedback(got, expected, H):
+    """Gate-specific sentences from the column blocks of dWx, dWh, db."""
+    shapes_ok = all(np.shape(got[j]) == np.shape(expected[j]) for j in (3, 4, 5))
+    if not shapes_ok:
+        return []
+    if all(_ch06_close(got[j], expected[j], 1e-6) for j in (3, 4)):
+        return []   # dWx and dWh are right: the gates are fine, the bug is elsewhere
+    errs = _ch06_gate_errors(got, expected, H)
+    wrong = [g for g in _CH06_GATES if errs[g] > 1e-6]
+    if not wrong:
+        return []
+    out = []
+    if set(wrong) == {"i", "f", "g"}:
+        out.append("gates i, f and g are wrong but o is right: these three receive their error "
+                   "through the cell state, so dc is wrong — dc = dnext_c + dnext_h * o * "
+                   "(1 - tanh_c**2)")
+    for gate in wrong:
+        cols = ("0:H", "H:2H", "2H:3H", "3H:4H")[_CH06_GATES.index(gate)]
+        out.append(f"the {gate} gate's gradient is wrong (relative error {errs[gate]:.1e} in "
+                   f"its columns {cols} of dWx, dWh and db) — {_CH06_GATE_HINTS[gate]}")
+    return out
+
+
+@register("lstm_step_backward")
+def _check_lstm_step_backward(student_fn, rng):
+    """lstm_step_backward(dnext_h, dnext_c, cache) -> (dx, dprev_h, dprev_c, dWx, dWh, db)."""
+    from .gradcheck import eval_numerical_gradient_array
+    from .lstm import lstm_step_backward as _ref_bwd
+    from .lstm import lstm_step_forward as _ref_fwd
+
+    n = 0
+    for N, D, H in [(3, 4, 5), (2, 3, 2), (1, 2, 3), (4, 5, 4)]:
+        args = _ch06_case(rng, N, D, H)
+        _, _, cache = _ref_fwd(*args)
+        dnext_h = rng.standard_normal((N, H))
+        dnext_c = rng.standard_normal((N, H))
+        expected = _ref_bwd(dnext_h, dnext_c, cache)
+        got, problems = _ch06_unpack(
+            student_fn(dnext_h.copy(), dnext_c.copy(), _ch06_copy_cache(cache)), _CH06_STEP_OUT)
+        n += 1
+        if problems:
+            return problems, n
+        where = f"(N, D, H) = {(N, D, H)}"
+        for name, g_, e_ in zip(_CH06_STEP_OUT, got, expected):
+            problems += compare(f"{name} {where}", g_, e_, 1e-7)
+        if problems:
+            problems += _ch06_gate_feedback(got, expected, H)
+            hint = _ch06_diagnose_step(got, dnext_h, dnext_c, cache)
+            if hint:
+                problems.append("diagnosis: " + hint)
+            return problems, n
+
+    # Independent of the reference: centred differences of
+    # L = sum(next_h * dnext_h) + sum(next_c * dnext_c).
+    N, D, H = 2, 3, 4
+    x, prev_h, prev_c, Wx, Wh, b = _ch06_case(rng, N, D, H)
+    _, _, cache = _ref_fwd(x, prev_h, prev_c, Wx, Wh, b)
+    dnext_h, dnext_c = rng.standard_normal((N, H)), rng.standard_normal((N, H))
+    got, problems = _ch06_unpack(
+        student_fn(dnext_h.copy(), dnext_c.copy(), _ch06_copy_cache(cache)), _CH06_STEP_OUT)
+    if problems:
+        return problems, n
+
+    def loss_parts():
+        h_, c_, _ = _ref_fwd(x, prev_h, prev_c, Wx, Wh, b)
+        return np.concatenate([h_, c_], axis=1)
+    upstream = np.concatenate([dnext_h, dnext_c], axis=1)
+    for name, arr, g_ in zip(_CH06_STEP_OUT, (x, prev_h, prev_c, Wx, Wh, b), got):
+        num = eval_numerical_gradient_array(loss_parts, arr, upstream)
+        n += 1
+        if np.shape(g_) != num.shape:
+            problems.append(f"{name}: shape {np.shape(g_)}, expected {num.shape} "
+                            "(numerical gradient check)")
+        elif _ch06_normwise(g_, num) > 1e-7:
+            problems.append(f"{name}: differs from the numerical gradient by relative error "
+                            f"{_ch06_normwise(g_, num):.1e}")
+    return problems, n
+
+
+def _ch06_forward_steps(x, h0, Wx, Wh, b):
+    """Unrolled forward pass: h (N, T, H) and the list of T step caches."""
+    from .lstm import lstm_step_forward as _ref_fwd
+    N, T, _ = x.shape
+    H = Wh.shape[0]
+    h, c = h0, np.zeros((N, H))
+    hs, caches = [], []
+    for t in range(T):
+        h, c, cache = _ref_fwd(x[:, t], h, c, Wx, Wh, b)
+        hs.append(h)
+        caches.append(cache)
+    return np.stack(hs, axis=1), caches
+
+
+def _ch06_backward_variant(dh, caches, mode):
+    """BPTT over step caches with one typical bug switched on (diagnosis only)."""
+    from .lstm import lstm_step_backward as _ref_bwd
+    N, T, H = dh.shape
+    D = caches[0]["x"].shape[1]
+    dx = np.zeros((N, T, D))
+    dWx, dWh, db = (np.zeros_like(caches[0]["Wx"]), np.zeros_like(caches[0]["Wh"]),
+                    np.zeros(4 * H))
+    dprev_h, dprev_c = np.zeros((N, H)), np.zeros((N, H))
+    order = range(T) if mode == "forward_in_time" else reversed(range(T))
+    for t in order:
+        up_h = {"no_dh_t": dprev_h, "no_dprev_h": dh[:, t]}.get(mode, dh[:, t] + dprev_h)
+        up_c = np.zeros((N, H)) if mode == "no_dc" else dprev_c
+        dx[:, t], dprev_h, dprev_c, dWx_t, dWh_t, db_t = _ref_bwd(up_h, up_c, caches[t])
+        if mode == "overwrite":
+            dWx, dWh, db = dWx_t, dWh_t, db_t
+        else:
+            dWx, dWh, db = dWx + dWx_t, dWh + dWh_t, db + db_t
+    return dx, dprev_h, dWx, dWh, db
+
+
+_CH06_BACKWARD_HINTS = {
+    "overwrite": "equals the gradient of ONE time step: Wx, Wh and b are shared by all T steps, "
+                 "so their gradients are SUMMED over t (+=, initialised once before the loop)",
+    "no_dc": "the cell-state gradient is not carried back in time: pass the dprev_c of step t "
+             "as the dnext_c of step t-1 (it starts as zeros at the last step)",
+    "no_dh_t": "h_t receives gradient from the loss at step t as well: add dh[:, t] to the "
+               "dprev_h coming from step t+1",
+    "no_dprev_h": "h_t also feeds step t+1: add the dprev_h returned by step t+1 to dh[:, t]",
+    "forward_in_time": "the loop must run backwards in time, t = T-1, ..., 0: step t needs "
+                       "what step t+1 sends back",
+}
+
+
+@register("lstm_backward")
+def _check_lstm_backward(student_fn, rng):
+    """lstm_backward(dh, caches) -> (dx, dh0, dWx, dWh, db), caches = list of step caches."""
+    from .gradcheck import eval_numerical_gradient_array
+    from .lstm import lstm_backward as _ref_bwd
+    from .lstm import lstm_forward as _ref_fwd
+
+    names = ("dx", "dh0", "dWx", "dWh", "db")
+    n = 0
+    for N, T, D, H in [(2, 4, 3, 5), (3, 1, 4, 2), (1, 6, 2, 3), (2, 5, 5, 2)]:
+        x = rng.standard_normal((N, T, D))
+        h0 = np.tanh(rng.standard_normal((N, H)))
+        Wx = rng.standard_normal((D, 4 * H)) * 0.6
+        Wh = rng.standard_normal((H, 4 * H)) * 0.6
+        b = rng.standard_normal(4 * H) * 0.6
+        _, caches = _ch06_forward_steps(x, h0, Wx, Wh, b)
+        _, ref_cache = _ref_fwd(x, h0, Wx, Wh, b)
+        dh = rng.standard_normal((N, T, H))
+        expected = _ref_bwd(dh, ref_cache)
+        got, problems = _ch06_unpack(
+            student_fn(dh.copy(), [_ch06_copy_cache(c) for c in caches]), names)
+        n += 1
+        if problems:
+            return problems, n
+        where = f"(N, T, D, H) = {(N, T, D, H)}"
+        variants = None
+        for k, (name, g_, e_) in enumerate(zip(names, got, expected)):
+            for msg in compare(f"{name} {where}", g_, e_, 1e-7):
+                if variants is None:
+                    variants = {m: _ch06_backward_variant(dh, caches, m)
+                                for m in _CH06_BACKWARD_HINTS}
+                hint = next((" — " + _CH06_BACKWARD_HINTS[m] for m, outs in variants.items()
+                             if _ch06_close(g_, outs[k], 1e-6)), "")
+                problems.append(msg + hint)
+        if problems:
+            return problems, n
+
+    # Independent of the reference: centred differences through the whole sequence.
+    N, T, D, H = 2, 3, 2, 3
+    x, h0 = rng.standard_normal((N, T, D)), np.tanh(rng.standard_normal((N, H)))
+    Wx, Wh = rng.standard_normal((D, 4 * H)) * 0.6, rng.standard_normal((H, 4 * H)) * 0.6
+    b = rng.standard_normal(4 * H) * 0.6
+    _, caches = _ch06_forward_steps(x, h0, Wx, Wh, b)
+    dh = rng.standard_normal((N, T, H))
+    got, problems = _ch06_unpack(student_fn(dh.copy(), caches), names)
+    if problems:
+        return problems, n
+    for name, arr, g_ in zip(names, (x, h0, Wx, Wh, b), got):
+        num = eval_numerical_gradient_array(lambda: _ref_fwd(x, h0, Wx, Wh, b)[0], arr, dh)
+        n += 1
+        if np.shape(g_) != num.shape:
+            problems.append(f"{name}: shape {np.shape(g_)}, expected {num.shape} "
+                            "(numerical gradient check)")
+        elif _ch06_normwise(g_, num) > 1e-7:
+            problems.append(f"{name}: differs from the numerical gradient by relative error "
+                            f"{_ch06_normwise(g_, num):.1e}")
+    return problems, n
+
+
+# Backward passes handed to the student's gradient-check routine; the truth about
+# each one (which outputs and gates are wrong) is measured against the package.
+_CH06_GRADCHECK_CASES = (
+    ("a correct step backward", None, _CH06_GATES),
+    ("a step backward with the o and g blocks of da swapped", None, ("i", "f", "g", "o")),
+    ("a step backward that forgets dnext_c", "no_dnext_c", _CH06_GATES),
+    ("a step backward with df = dc * next_c", "df_next_c", _CH06_GATES),
+    ("a step backward with dprev_c = dc", "dprev_c_no_f", _CH06_GATES),
+    ("a step backward with the i and f blocks of da swapped", None, ("f", "i", "o", "g")),
+)
+
+
+def _ch06_as_names(value, allowed, what):
+    """A set of names from the student's list/tuple/set, or a problem message."""
+    if isinstance(value, str) or value is None:
+        return None, (f"{what}: return a list of names such as {list(allowed[:2])}, "
+                      f"got {value!r}")
+    try:
+        names = {str(v) for v in value}
+    except TypeError:
+        return None, f"{what}: return a list of names, got {type(value).__name__}"
+    unknown = names - set(allowed)
+    if unknown:
+        return None, f"{what}: unknown names {sorted(unknown)}; use names from {list(allowed)}"
+    return names, None
+
+
+@register("gradcheck_finds_swapped_gates")
+def _check_gradcheck_finds_swapped_gates(student_fn, rng):
+    """find_wrong_gradient(step_backward) -> (wrong_outputs, wrong_gates)."""
+    from .lstm import lstm_step_backward as _ref_bwd
+    from .lstm import lstm_step_forward as _ref_fwd
+
+    n = 0
+    probe = _ch06_case(rng, 3, 4, 5)
+    _, _, cache = _ref_fwd(*probe)
+    dnh, dnc = rng.standard_normal((3, 5)), rng.standard_normal((3, 5))
+    ref = _ref_bwd(dnh, dnc, cache)
+    for label, bug, order in _CH06_GRADCHECK_CASES:
+        if bug is None and order == _CH06_GATES:
+            fn = _ref_bwd
+        else:
+            def fn(dnext_h, dnext_c, cache, _bug=bug, _order=order):
+                return _ch06_step_variant(dnext_h, dnext_c, cache, _bug, _order)
+        # the truth, measured on a probe case against the package
+        outs = fn(dnh, dnc, cache)
+        want_out = {nm for nm, g_, e_ in zip(_CH06_STEP_OUT, outs, ref)
+                    if _ch06_normwise(g_, e_) > 1e-6}
+        errs = _ch06_gate_errors(outs, ref, 5)
+        want_gates = {g for g in _CH06_GATES if errs[g] > 1e-6}
+        result = student_fn(fn)
+        n += 1
+        if not isinstance(result, (tuple, list)) or len(result) != 2:
+            return [f"return a pair (wrong_outputs, wrong_gates), got {type(result).__name__}"], n
+        got_out, msg = _ch06_as_names(result[0], _CH06_STEP_OUT, "wrong_outputs")
+        if msg:
+            return [msg], n
+        got_gates, msg = _ch06_as_names(result[1], _CH06_GATES, "wrong_gates")
+        if msg:
+            return [msg], n
+        problems = []
+        if got_out != want_out:
+            missed, extra = sorted(want_out - got_out), sorted(got_out - want_out)
+            problems.append(
+                f"for {label} your routine reported the outputs {sorted(got_out)}"
+                + (f"; it missed {missed}" if missed else "")
+                + (f"; {extra} are actually right (is your tolerance too tight, or do you "
+                   "compare with the wrong numerical gradient?)" if extra else ""))
+        if got_gates != want_gates:
+            problems.append(
+                f"for {label} your routine reported the gates {sorted(got_gates)}, but the "
+                f"gradient check should flag {sorted(want_gates)} (compare the column blocks "
+                "0:H, H:2H, 2H:3H, 3H:4H of dWx, dWh and db, in the order i, f, o, g)")
+        if problems:
+            return problems, n
+    return [], n
+
+
+def _ch06_streams(caches, dh_last, mode="ok"):
+    """Norms of the two error streams (reference and diagnosis variants)."""
+    from .lstm import lstm_step_backward as _ref_bwd
+    T = len(caches)
+    nh, nc = np.empty(T), np.empty(T)
+    dh = np.array(dh_last, dtype=np.float64)
+    last = caches[-1]
+    dc = dh * last["o"] * (1 - last["tanh_c"] ** 2)
+    for t in range(T - 1, -1, -1):
+        nh[t] = np.linalg.norm(dh)
+        nc[t] = np.linalg.norm(dc)
+        carry_c = dc if mode == "h_with_c" else np.zeros_like(dh)
+        dh = _ref_bwd(dh, carry_c, caches[t])[1]
+        dc = dc * caches[t - 1 if mode == "f_shift" and t > 0 else t]["f"]
+    return nh, nc
+
+
+@register("gradient_streams")
+def _check_gradient_streams(student_fn, rng):
+    """gradient_streams(caches, dh_last) -> (norms_h, norms_c), each (T,)."""
+    from .lstm import lstm_step_forward as _ref_fwd
+    n = 0
+    for N, T, D, H, bf in [(1, 12, 3, 4, 1.0), (2, 7, 2, 3, 0.0), (1, 20, 4, 5, 3.0)]:
+        x = rng.standard_normal((N, T, D))
+        Wx = rng.standard_normal((D, 4 * H)) * 0.3
+        Wh = rng.standard_normal((H, 4 * H)) * 0.3
+        b = np.zeros(4 * H)
+        b[H:2 * H] = bf
+        h, c = np.zeros((N, H)), np.zeros((N, H))
+        caches = []
+        for t in range(T):
+            h, c, cache = _ref_fwd(x[:, t], h, c, Wx, Wh, b)
+            caches.append(cache)
+        dh_last = rng.standard_normal((N, H))
+        want_h, want_c = _ch06_streams(caches, dh_last)
+        got, problems = _ch06_unpack(
+            student_fn([_ch06_copy_cache(c) for c in caches], dh_last.copy()),
+            ("norms_h", "norms_c"))
+        n += 1
+        if problems:
+            return problems, n
+        where = f"(N, T, D, H) = {(N, T, D, H)}, forget bias {bf}"
+        for name, g_, e_, k in (("norms_h", got[0], want_h, 0), ("norms_c", got[1], want_c, 1)):
+            for msg in compare(f"{name} {where}", g_, e_, 1e-7):
+                hint = ""
+                if k == 0 and _ch06_close(g_, _ch06_streams(caches, dh_last, "h_with_c")[0]):
+                    hint = (" — your h stream still receives the error carried by the cell: "
+                            "cut it by passing dnext_c = 0 at every step")
+                elif k == 1 and _ch06_close(g_, _ch06_streams(caches, dh_last, "f_shift")[1]):
+                    hint = (" — off by one step: c_t = f_t * c_{t-1} + ..., so going from "
+                            "c_t back to c_{t-1} multiplies by the forget gate OF STEP t")
+                elif np.shape(g_) == e_.shape and not np.isclose(float(np.asarray(g_)[-1]), e_[-1]):
+                    hint = (" — already wrong at the last step t = T-1: there norms_h is "
+                            "||dh_last|| and norms_c is ||dh_last * o * (1 - tanh_c**2)||")
+                problems.append(msg + hint)
+        if problems:
+            return problems, n
+    return [], n
+
+
+# --- chapter 03: the constant error carousel ---
+def _ch03_call(fn, *args):
+    """Call a student's function without numpy warnings (NaN/inf are reported by us)."""
+    import warnings
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        with np.errstate(all="ignore"):
+            return fn(*args)
+
+
+def _ch03_same(got, candidate, tol=1e-9):
+    """True when ``got`` equals ``candidate`` (shape and values, relative tol)."""
+    try:
+        got = np.asarray(got, dtype=np.float64)
+    except (TypeError, ValueError):
+        return False
+    candidate = np.asarray(candidate, dtype=np.float64)
+    if got.shape != candidate.shape or not np.all(np.isfinite(got)):
+        return False
+    scale = np.maximum(1e-12, np.abs(got) + np.abs(candidate))
+    return bool(np.all(np.abs(got - candidate) / scale <= tol))
+
+
+def _ch03_as_scalar(value):
+    """A float from a number or a one-element array; otherwise return ``value`` unchanged."""
+    try:
+        arr = np.asarray(value, dtype=np.float64)
+    except (TypeError, ValueError):
+        return value
+    return float(arr.reshape(())) if arr.size == 1 else value
+
+
+def _ch03_linear_backward_variants(dy, w, y0, y):
+    """Typical wrong answers for the linear unit's backward pass (for diagnoses)."""
+    T = y.shape[0]
+    y_prev = np.concatenate([[y0], y[:-1]])
+
+    def deltas(factor):
+        d, future = np.empty(T), 0.0
+        for t in range(T - 1, -1, -1):
+            d[t] = dy[t] + future
+            future = factor * d[t]
+        return d
+
+    right, no_w = deltas(w), deltas(1.0)
+    return {
+        "right": right,
+        "no_w": no_w,                       # forgot to multiply by w
+        "w_early": w * right,               # multiplied the whole delta_t by w
+        "dw_y_t": float(np.dot(right, y)),  # paired delta_t with y_t, not y_{t-1}
+        "dw_no_w_deltas": float(np.dot(no_w, y_prev)),
+        "dy0_delta1": float(right[0]),      # forgot the last multiplication by w
+    }
+
+
+@register("cec_backward")
+def _check_cec_backward(student_fn, rng):
+    """``student_fn(dy, cache) -> (dinputs, dw, dy0)`` for y_t = w y_{t-1} + u_t,
+    with ``cache = (w, y0, y)`` from ``cec.linear_unit_forward``."""
+    from .cec import linear_unit_backward, linear_unit_forward
+    from .gradcheck import eval_numerical_gradient
+
+    cases = [(0.8, 5, "a decaying unit"), (1.0, 6, "the CEC"),
+             (1.25, 4, "a growing unit"), (0.5, 1, "a single step")]
+    for k in range(3):
+        cases.append((float(rng.uniform(0.3, 1.6)), int(rng.integers(2, 12)), f"random test {k + 1}"))
+    n = 0
+    for w, T, which in cases:
+        n += 1
+        inputs = rng.standard_normal(T)
+        y0 = float(rng.standard_normal())
+        dy = rng.standard_normal(T)
+        y, cache = linear_unit_forward(w, inputs, y0)
+        dinputs, dw, dy0 = linear_unit_backward(dy, cache)
+        where = f"  [{which}: w = {w:.3g}, T = {T}]"
+        result = _ch03_call(student_fn, dy.copy(), (w, y0, y.copy()))
+        if not isinstance(result, (tuple, list)) or len(result) != 3:
+            got_type = "None" if result is None else type(result).__name__
+            return [f"return the tuple (dinputs, dw, dy0); your function returned {got_type}"], n
+        g_in, g_w, g_y0 = result[0], _ch03_as_scalar(result[1]), _ch03_as_scalar(result[2])
+        var = _ch03_linear_backward_variants(dy, w, y0, y)
+        problems = []
+        errs = compare("dinputs", g_in, dinputs, 1e-9)
+        if errs:
+            problems.append(errs[0] + where)
+            if w != 1.0 and _ch03_same(g_in, var["no_w"]):
+                problems.append("diagnosis: your errors are what w = 1 would give: when the error "
+                                "goes back one step (from y_{t+1} to y_t) it must be multiplied by "
+                                "dy_{t+1}/dy_t = w")
+            elif w != 1.0 and _ch03_same(g_in, var["w_early"]):
+                problems.append("diagnosis: every entry is w times too large/small: the error "
+                                "reaching y_t is dy_t + w * delta_{t+1}; only the part coming "
+                                "from the future is multiplied by w, and delta_T = dy_T")
+            elif _ch03_same(g_in, dy):
+                problems.append("diagnosis: dinputs equals dy: you forgot the error that flows "
+                                "back from later steps (delta_t = dy_t + w * delta_{t+1})")
+            elif _ch03_same(g_in, dinputs[::-1]):
+                problems.append("diagnosis: your dinputs are in reversed time order: loop "
+                                "backwards over t, but store delta_t at index t")
+            return problems, n
+        errs = compare("dw", g_w, dw, 1e-9)
+        if errs:
+            problems.append(errs[0] + where)
+            if _ch03_same(g_w, var["dw_y_t"]):
+                problems.append("diagnosis: off by one in time: w multiplies y_{t-1} in "
+                                "y_t = w y_{t-1} + u_t, so dw = sum_t delta_t * y_{t-1} "
+                                "(with y_0 for t = 1), not delta_t * y_t")
+            elif w != 1.0 and _ch03_same(g_w, var["dw_no_w_deltas"]):
+                problems.append("diagnosis: dw used errors that were not multiplied by w on the "
+                                "way back")
+            elif T > 1 and _ch03_same(g_w, float(np.dot(dinputs[1:], y[:-1]))):
+                problems.append("diagnosis: you left out the first step: y_1 = w y_0 + u_1 "
+                                "also uses w, so it contributes delta_1 * y_0")
+            return problems, n
+        errs = compare("dy0", g_y0, dy0, 1e-9)
+        if errs:
+            problems.append(errs[0] + where)
+            if _ch03_same(g_y0, var["dy0_delta1"]):
+                problems.append("diagnosis: dy0 is delta_1 * w: y_0 reaches y_1 through the "
+                                "weight w, so there is one more multiplication by w")
+            return problems, n
+
+    # Against numerical gradients of L = sum_t dy_t * y_t (a check of the check).
+    n += 1
+    w, T = 0.9, 6
+    u = rng.standard_normal(T)
+    y0 = np.array(float(rng.standard_normal()))
+    dy = rng.standard_normal(T)
+    wa = np.array(w)
+    y, cache = linear_unit_forward(w, u, float(y0))
+    result = _ch03_call(student_fn, dy.copy(), (w, float(y0), y.copy()))
+
+    def loss():
+        return float(np.dot(dy, linear_unit_forward(float(wa), u, float(y0))[0]))
+
+    num = {"dinputs": eval_numerical_gradient(loss, u), "dw": float(eval_numerical_gradient(loss, wa)),
+           "dy0": float(eval_numerical_gradient(loss, y0))}
+    for label, got in zip(("dinputs", "dw", "dy0"), result):
+        errs = compare(f"{label} (compared with a numerical gradient)", _ch03_as_scalar(got),
+                       num[label], 1e-6)
+        if errs:
+            return [errs[0]], n
+    return [], n
+
+
+def _ch03_nonlinear_variants(w, inputs, activation):
+    """Typical wrong error-flow factors of y_t = act(w y_{t-1} + u_t) (y_0 = 0)."""
+    from .cec import nonlinear_unit_forward
+    y = nonlinear_unit_forward(w, inputs, activation)
+    T = y.shape[0]
+    net = w * np.concatenate([[0.0], y[:-1]]) + inputs
+    if activation == "tanh":
+        d_out = 1 - y ** 2
+        other = y * (1 - y)                      # the sigmoid's formula
+    else:
+        d_out = y * (1 - y)
+        other = 1 - y ** 2                       # the tanh formula
+    y_prev = np.concatenate([[0.0], y[:-1]])
+    d_prev = 1 - y_prev ** 2 if activation == "tanh" else y_prev * (1 - y_prev)
+
+    def factors(local, reverse=True):
+        f = np.ones(T + 1)
+        for k in range(1, T + 1):
+            f[k] = f[k - 1] * (local[T - k] if reverse else local[k - 1])
+        return f
+
+    out = {
+        "no_w": factors(d_out),
+        "order": factors(w * d_out, reverse=False),
+        "prev": factors(w * d_prev),
+        "other_act": factors(w * other),
+    }
+    if activation == "tanh":
+        out["net"] = factors(w * (1 - net ** 2))   # the formula applied to net, not y
+    return out
+
+
+@register("nonlinear_error_flow")
+def _check_nonlinear_error_flow(student_fn, rng):
+    """``student_fn(w, inputs, activation) -> factors (T+1,)``, factors[k] = dy_T/dy_{T-k}
+    for y_t = act(w y_{t-1} + u_t), y_0 = 0."""
+    from .cec import nonlinear_error_flow
+    cases = [(1.0, 8, "tanh", 0.5), (1.0, 8, "sigmoid", 1.0), (0.7, 5, "tanh", 1.0),
+             (2.0, 6, "tanh", 0.8), (4.0, 6, "sigmoid", 1.0), (1.0, 1, "tanh", 1.0)]
+    for k in range(3):
+        cases.append((float(rng.uniform(0.5, 3.0)), int(rng.integers(3, 15)),
+                      ("tanh", "sigmoid")[k % 2], 1.0))
+    n = 0
+    for w, T, act, scale in cases:
+        n += 1
+        inputs = rng.standard_normal(T) * scale
+        expected = nonlinear_error_flow(w, inputs, act)
+        where = f"  [activation = {act!r}, w = {w:.3g}, T = {T}]"
+        got = _ch03_call(student_fn, w, inputs.copy(), act)
+        errs = compare("factors", got, expected, 1e-9)
+        if not errs:
+            continue
+        problems = [errs[0] + where]
+        var = _ch03_nonlinear_variants(w, inputs, act)
+        got_arr = None if got is None else np.asarray(got)
+        if got_arr is not None and got_arr.shape == (T,):
+            problems.append("diagnosis: return T + 1 factors: factors[0] = 1 (zero steps back), "
+                            "then factors[k] for k = 1 ... T")
+        elif w != 1.0 and _ch03_same(got, var["no_w"]):
+            problems.append("diagnosis: one step back multiplies the error by dy_t/dy_{t-1} = "
+                            "w * act'(net_t): you forgot the factor w")
+        elif "net" in var and _ch03_same(got, var["net"]):
+            problems.append("diagnosis: tanh'(net) = 1 - tanh(net)**2 = 1 - y_t**2: you used "
+                            "1 - net_t**2, the formula applied to the pre-activation")
+        elif _ch03_same(got, var["other_act"]):
+            problems.append(f"diagnosis: you used the derivative of the other activation; for "
+                            f"{act!r} it is " + ("1 - y**2" if act == "tanh" else "y * (1 - y)"))
+        elif _ch03_same(got, var["order"]):
+            problems.append("diagnosis: wrong time order: going k steps back from y_T multiplies "
+                            "the local factors of steps T, T-1, ..., T-k+1 (start at the END of "
+                            "the trajectory)")
+        elif _ch03_same(got, var["prev"]):
+            problems.append("diagnosis: off by one: the step from y_{t-1} to y_t uses act'(net_t), "
+                            "the derivative at the NEW state y_t, not at y_{t-1}")
+        return problems, n
+    return [], n
+
+
+@register("predict_cec_factor")
+def _check_predict_cec_factor(student_fn, rng):
+    """``student_fn() -> dict`` with keys "linear" (w = 1.02, 200 steps), "tanh" (tanh unit,
+    w = 1, inputs 0.5, 200 steps), "tanh_step" (its factor for the last step back) and
+    "tanh_grows" (bool)."""
+    from .cec import error_flow, nonlinear_error_flow
+    answer = student_fn() if callable(student_fn) else student_fn
+    if not isinstance(answer, dict):
+        return [f"return a dict with the keys 'linear', 'tanh', 'tanh_step', 'tanh_grows' "
+                f"(got {type(answer).__name__})"], 0
+    missing = [k for k in ("linear", "tanh", "tanh_step", "tanh_grows") if k not in answer]
+    if missing:
+        return [f"the dict is missing the key(s) {missing}"], 0
+    linear = error_flow(1.02, 200)[200]
+    tanh_f = nonlinear_error_flow(1.0, np.full(200, 0.5), "tanh")
+    problems = []
+    errs = compare("answer['linear'] (w = 1.02, 200 steps)", _ch03_as_scalar(answer["linear"]),
+                   linear, 1e-6)
+    if errs:
+        got = _ch03_as_scalar(answer["linear"])
+        problems += errs
+        if isinstance(got, float) and np.isclose(got, 1.02 * 200, rtol=1e-6):
+            problems.append("diagnosis: the factors multiply, they do not add: w ** k, not w * k")
+        elif isinstance(got, float) and np.isclose(got, 1.02 ** 199, rtol=1e-6):
+            problems.append("diagnosis: off by one: 200 steps back are 200 multiplications by w")
+    errs = compare("answer['tanh'] (tanh unit, w = 1, inputs 0.5, 200 steps)",
+                   _ch03_as_scalar(answer["tanh"]), tanh_f[200], 1e-6)
+    if errs:
+        problems += errs
+    errs = compare("answer['tanh_step'] (the factor w * tanh'(net_T) of the last step back)",
+                   _ch03_as_scalar(answer["tanh_step"]), tanh_f[1], 1e-4)
+    if errs:
+        problems += errs
+        got = _ch03_as_scalar(answer["tanh_step"])
+        if isinstance(got, float) and np.isclose(got, 1.0, rtol=1e-6):
+            problems.append("diagnosis: tanh'(net) = 1 only at net = 0; with an input of 0.5 at "
+                            "every step the unit settles at y = tanh(y + 0.5) > 0")
+    if not isinstance(answer["tanh_grows"], (bool, np.bool_)):
+        problems.append(f"answer['tanh_grows'] must be True or False (got {answer['tanh_grows']!r})")
+    elif bool(answer["tanh_grows"]):
+        problems.append("answer['tanh_grows']: the tanh unit's error does NOT grow: every step "
+                        "back multiplies it by w * tanh'(net) = 1 - y_t**2 < 1")
+    return problems, 4
+
+
+@register("cec_w_for_one_percent")
+def _check_cec_w_for_one_percent(student_fn, rng):
+    """``student_fn(fraction, k) -> w``: the smallest w (how far below 1 the self-weight may
+    be) such that the error factor w ** k after k steps is still at least ``fraction``."""
+    cases = [(0.01, 500, "the chapter's question: fraction = 0.01, k = 500"),
+             (0.5, 10, "fraction = 0.5, k = 10"), (0.1, 1000, "fraction = 0.1, k = 1000"),
+             (0.9, 1, "a single step: fraction = 0.9, k = 1")]
+    for j in range(3):
+        cases.append((float(10 ** rng.uniform(-4, -0.1)), int(rng.integers(2, 2000)), f"random test {j + 1}"))
+    n = 0
+    for fraction, k, which in cases:
+        n += 1
+        best = fraction ** (1.0 / k)
+        where = f"  [{which}]"
+        got = _ch03_call(student_fn, fraction, k)
+        if isinstance(got, (str, bytes, bool)) or got is None:
+            return [f"return one number w (got {type(got).__name__}){where}"], n
+        got = _ch03_as_scalar(got)
+        if not isinstance(got, float):
+            return [f"return one number w (got {type(got).__name__}){where}"], n
+        if not np.isfinite(got) or not 0.0 < got < 1.0:
+            return [f"w = {got!r} is not in (0, 1){where}"], n
+        kept = got ** k
+        if kept < fraction * (1 - 1e-7):
+            msg = (f"with your w = {got:.8f} only {kept:.4g} of the error is left after {k} steps, "
+                   f"less than the required {fraction:.4g}: w is too small (too far below 1){where}")
+            if k > 1 and np.isclose(got, fraction ** (1.0 / (k - 1)), rtol=1e-12):
+                msg += "; off by one: k steps back are k multiplications by w"
+            return [msg], n
+        if got > best + 1e-6:
+            msg = (f"your w = {got:.8f} keeps {kept:.4g} of the error after {k} steps, more than "
+                   f"the required {fraction:.4g}: a smaller w (by more than 1e-6) would still "
+                   f"keep enough, so it is not the smallest such w{where}")
+            if np.isclose(got, 1 - fraction / k, rtol=1e-12):
+                msg += ("; 1 - fraction/k is a guess from a straight line, but the factors "
+                        "multiply: you need w ** k = fraction")
+            elif np.isclose(got, np.exp(np.log10(fraction) / k), rtol=1e-12):
+                msg += "; mixing log10 and exp: use the natural log with exp (or log10 with 10 **)"
+            elif np.isclose(got, fraction ** (1.0 / (k + 1)), rtol=1e-12):
+                msg += "; off by one: k steps back are k multiplications by w"
+            return [msg], n
+    return [], n

@@ -601,8 +601,10 @@ def from_torch_layout(weight_ih, weight_hh, bias_ih=None, bias_hh=None):
     -------
     (Wx (D, 4H), Wh (H, 4H), b (4H,)) in gate order i, f, o, g, with
     ``b = bias_ih + bias_hh`` (the two biases are always added, so only their
-    sum matters). Also converts gradients: pass ``weight_ih.grad`` etc. to get
-    (dWx, dWh, db).
+    sum matters). Also converts gradients: pass ``weight_ih.grad``,
+    ``weight_hh.grad`` and ONE bias gradient (``bias_ih.grad``) to get
+    (dWx, dWh, db). Do not pass both bias gradients: since b = bias_ih +
+    bias_hh, each of them already equals db, and their sum would be 2 db.
     """
     weight_hh = check_ndim("weight_hh", weight_hh, 2, "(4H, H)")
     H = weight_hh.shape[1]

@@ -24,7 +24,7 @@ LOSS_COLOR = "#6a4c93"
 
 def _ax(ax, figsize):
     if ax is None:
-        _, ax = plt.subplots(figsize=figsize)
+        _, ax = plt.subplots(figsize=figsize, layout="constrained")
     return ax
 
 
@@ -81,77 +81,77 @@ def draw_unrolled_rnn(T=4, ax=None, cell="RNN", *, folded=True, show_loss=True):
     if T < 1:
         raise ValueError(f"T must be >= 1, got {T}")
     is_lstm = str(cell).upper() == "LSTM"
-    ax = _ax(ax, figsize=(1.9 * T + (3.8 if folded else 1.6), 4.6 if show_loss else 3.6))
+    ax = _ax(ax, figsize=(1.9 * T + (4.0 if folded else 1.8), 4.8 if show_loss else 3.8))
     y_x, y_cell, y_h, y_L = 0.0, 1.6, 3.0, 4.2
-    bw, bh = 0.95, 0.75      # cell box
+    bw, bh = 0.95, 0.8       # cell box
     dx = 1.9                 # column spacing
+    dy_c = 0.2 if is_lstm else 0.0   # LSTM: c runs above h between the cells
 
-    x0 = 0.0
-    if folded:
-        # The folded network: one cell with a loop through W_h.
-        fx = 0.0
-        _node(ax, (fx, y_x), r"$x_t$", WX_COLOR)
-        _box(ax, (fx, y_cell), bw, bh, cell)
-        _node(ax, (fx, y_h), r"$h_t$", "#333333")
-        _arrow(ax, (fx, y_x + 0.28), (fx, y_cell - bh / 2), WX_COLOR,
-               label=r"$W_x$", label_xy=(fx + 0.32, (y_x + y_cell) / 2 - 0.05))
-        _arrow(ax, (fx, y_cell + bh / 2), (fx, y_h - 0.28))
-        # self loop: from the right side of the cell around to its left side
-        ax.add_patch(FancyArrowPatch((fx + bw / 2, y_cell + 0.1), (fx - bw / 2, y_cell + 0.1),
-                                     arrowstyle="-|>", mutation_scale=12, color=WH_COLOR, lw=1.5,
-                                     connectionstyle="arc3,rad=-1.6", zorder=2))
-        ax.text(fx, y_cell + 1.05, r"$W_h$", ha="center", va="center", color=WH_COLOR,
-                fontsize=9, bbox=dict(boxstyle="round,pad=0.1", fc="white", ec="none"))
-        if show_loss:
-            _node(ax, (fx, y_L), r"$L_t$", LOSS_COLOR)
-            _arrow(ax, (fx, y_h + 0.28), (fx, y_L - 0.28), LOSS_COLOR)
-        ax.text(fx + 1.2, y_cell, "=", ha="center", va="center", fontsize=22)
-        x0 = fx + 2.6
-
-    # The initial state h_0 (and c_0).
-    xs = [x0 + 1.1 + dx * k for k in range(T)]
-    h0_xy = (x0, y_cell - (0.15 if is_lstm else 0.0))
-    _node(ax, h0_xy, r"$h_0$", "#333333", r=0.26, fontsize=10)
-    if is_lstm:
-        c0_xy = (x0, y_cell + 0.55)
-        ax.text(*c0_xy, r"$c_0$", ha="center", va="center", fontsize=10, color=C_COLOR)
-
-    for k, xc in enumerate(xs):
-        t = k + 1
-        _node(ax, (xc, y_x), rf"$x_{{{t}}}$", WX_COLOR)
+    def column(xc, xlab, hlab, Llab):
+        _node(ax, (xc, y_x), xlab, WX_COLOR)
         _box(ax, (xc, y_cell), bw, bh, cell)
-        _node(ax, (xc, y_h), rf"$h_{{{t}}}$", "#333333")
+        _node(ax, (xc, y_h), hlab, "#333333")
         _arrow(ax, (xc, y_x + 0.28), (xc, y_cell - bh / 2), WX_COLOR,
                label=r"$W_x$", label_xy=(xc + 0.3, (y_x + y_cell) / 2 - 0.05))
         _arrow(ax, (xc, y_cell + bh / 2), (xc, y_h - 0.28))
-        # recurrent arrow from the previous column
-        if k == 0:
-            start = (h0_xy[0] + 0.26, h0_xy[1])
-        else:
-            start = (xs[k - 1] + 0.22, y_h - 0.22)
-        end = (xc - bw / 2, y_cell - (0.15 if is_lstm else 0.0))
-        _arrow(ax, start, end, WH_COLOR, label=r"$W_h$",
-               label_xy=((start[0] + end[0]) / 2 + 0.05, (start[1] + end[1]) / 2 + 0.02))
-        if is_lstm:
-            cstart = (c0_xy[0] + 0.2, c0_xy[1]) if k == 0 else (xs[k - 1] + bw / 2, y_cell + 0.22)
-            _arrow(ax, cstart, (xc - bw / 2, y_cell + 0.22), C_COLOR, lw=2.2,
-                   label=rf"$c_{{{t - 1}}}$" if k > 0 else None,
-                   label_xy=((cstart[0] + xc - bw / 2) / 2, y_cell + 0.42), fontsize=8)
         if show_loss:
-            _node(ax, (xc, y_L), rf"$L_{{{t}}}$", LOSS_COLOR)
+            _node(ax, (xc, y_L), Llab, LOSS_COLOR)
             _arrow(ax, (xc, y_h + 0.28), (xc, y_L - 0.28), LOSS_COLOR)
 
-    right = xs[-1] + 0.6
+    x_left = -0.6
+    x0 = 0.0
+    if folded:
+        # The folded network: one cell whose output comes back in through W_h.
+        column(0.0, r"$x_t$", r"$h_t$", r"$L_t$")
+        ax.add_patch(FancyArrowPatch(
+            (bw / 2, y_cell + 0.18), (bw / 2, y_cell - 0.18), arrowstyle="-|>",
+            mutation_scale=12, color=WH_COLOR, lw=1.6, zorder=2,
+            connectionstyle="arc,angleA=0,angleB=0,armA=28,armB=28,rad=8"))
+        ax.text(bw / 2 + 0.45, y_cell + 0.5, r"$W_h$", ha="center", va="center",
+                color=WH_COLOR, fontsize=9)
+        ax.text(1.55, y_cell, "=", ha="center", va="center", fontsize=24, color="#333333")
+        x0 = 2.2
+
+    # The initial state(s), then one column per time step.
+    xs = [x0 + 1.2 + dx * k for k in range(T)]
+    _node(ax, (x0, y_cell - dy_c), r"$h_0$", WH_COLOR, r=0.26, fontsize=10)
+    if is_lstm:
+        ax.text(x0, y_cell + 0.45, r"$c_0$", ha="center", va="center", fontsize=10,
+                color=C_COLOR)
+    if not folded:
+        x_left = x0 - 0.5
+    for k, xc in enumerate(xs):
+        t = k + 1
+        column(xc, rf"$x_{{{t}}}$", rf"$h_{{{t}}}$", rf"$L_{{{t}}}$")
+        left = x0 + 0.26 if k == 0 else xs[k - 1] + bw / 2
+        right = xc - bw / 2
+        mid = (left + right) / 2
+        # h_{t-1} -> cell t through the shared W_h (the same colour everywhere)
+        _arrow(ax, (left, y_cell - dy_c), (right, y_cell - dy_c), WH_COLOR, lw=1.6)
+        ax.text(mid, y_cell - dy_c - 0.2, r"$W_h$", ha="center", va="top", fontsize=9,
+                color=WH_COLOR)
+        if k > 0 and not is_lstm:
+            ax.text(mid, y_cell + 0.08, rf"$h_{{{t - 1}}}$", ha="center", va="bottom",
+                    fontsize=8, color="#555555")
+        if is_lstm:
+            cleft = x0 + 0.15 if k == 0 else xs[k - 1] + bw / 2
+            _arrow(ax, (cleft, y_cell + dy_c), (right, y_cell + dy_c), C_COLOR, lw=2.4)
+            if k > 0:
+                ax.text(mid, y_cell + dy_c + 0.1, rf"$c_{{{t - 1}}}$", ha="center",
+                        va="bottom", fontsize=9, color=C_COLOR)
+
+    center = (xs[0] + xs[-1]) / 2
     if show_loss:
-        ax.text((xs[0] + xs[-1]) / 2, y_L + 0.65,
-                r"$L = \sum_{t=1}^{%d} L_t$" % T, ha="center", va="center", fontsize=11,
-                color=LOSS_COLOR)
-    ax.text((xs[0] + xs[-1]) / 2, y_x - 0.7,
-            r"the same $W_x$, $W_h$, $b$ at every step: $\partial L/\partial W_h = "
-            r"\sum_t \partial L_t/\partial W_h$ (summed over time)",
+        terms = [rf"L_{{{t}}}" for t in range(1, T + 1)]
+        if T > 4:
+            terms = terms[:2] + [r"\cdots"] + terms[-1:]
+        ax.text(center, y_L + 0.6, r"$L = " + " + ".join(terms) + "$", ha="center",
+                va="center", fontsize=11, color=LOSS_COLOR)
+    ax.text(center, y_x - 0.65,
+            r"the same $W_x$, $W_h$, $b$ at every step: their gradients add up over $t$",
             ha="center", va="center", fontsize=9, color="#444444")
-    ax.set_xlim(-0.7 if folded else x0 - 0.5, right)
-    ax.set_ylim(y_x - 1.0, (y_L + 1.0) if show_loss else (y_h + 0.6))
+    ax.set_xlim(x_left, xs[-1] + 0.7)
+    ax.set_ylim(y_x - 0.95, (y_L + 0.95) if show_loss else (y_h + 0.5))
     ax.set_aspect("equal")
     ax.axis("off")
     return ax

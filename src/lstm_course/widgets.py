@@ -48,6 +48,7 @@ from .rnn import rnn_step_backward, rnn_step_forward
 
 __all__ = [
     "gradient_flow",
+    "gradient_flow_setup",
     "GradientFlowExplorer",
     "GateStepper",
     "jshtml",
@@ -111,15 +112,37 @@ def _auto_prefix(name, *parts):
     return f"{name}_{h}"
 
 
-def _new_figure(figsize, dpi=100):
+def _new_figure(figsize, dpi=100, layout="constrained"):
     """A figure that is NOT registered with pyplot.
 
     It never shows up as a stray static image at the end of a notebook cell
     (nothing to ``plt.close``) and renders with Agg whatever the backend.
     """
-    fig = Figure(figsize=figsize, dpi=dpi)
-    FigureCanvasAgg(fig)
+    fig = Figure(figsize=figsize, dpi=dpi, layout=layout)
+    _QuietCanvas(fig)
     return fig
+
+
+class _QuietCanvas(FigureCanvasAgg):
+    """An Agg canvas whose ``draw_idle`` does nothing.
+
+    Agg's ``draw_idle`` draws at once; an animation calls it after every
+    frame and then draws the frame again to save it. We only ever need the
+    saved PNGs, so this halves the time to make the static forms.
+    """
+
+    def draw_idle(self, *args, **kwargs):
+        pass
+
+
+def _freeze_layout(fig):
+    """Run the constrained layout once, then keep the axes where they are.
+
+    Re-running the layout on every frame is slow; the frames of our figures
+    change data, not tick labels, so one layout fits all.
+    """
+    fig.canvas.draw()
+    fig.set_layout_engine("none")
 
 
 def _png(fig, dpi):
@@ -153,8 +176,21 @@ def _check_model(model):
     return model
 
 
-def _gradient_flow_params(model, H, D, weight_scale, forget_bias, input_scale, seed):
-    """The seeded parameters and data used by ``gradient_flow`` (see its docstring)."""
+def gradient_flow_setup(model="rnn", T=50, weight_scale=1.0, forget_bias=1.0, H=16, D=4,
+                        seed=0, *, input_scale=0.1):
+    """The seeded data and parameters behind :func:`gradient_flow`.
+
+    Returns a dict with ``x`` (1, T, D), ``h0`` (1, H) (zeros), ``Wx``,
+    ``Wh``, ``b`` (RNN: (D, H), (H, H), (H,); LSTM: (D, 4H), (H, 4H), (4H,))
+    and ``u`` (H,), the unit vector of the loss L = u . h_{T-1}. Useful to
+    reproduce the experiment with ``rnn_forward`` / ``lstm_forward``.
+    """
+    model = _check_model(model)
+    T, H, D = int(T), int(H), int(D)
+    if T < 1 or H < 1 or D < 1:
+        raise ValueError(f"T, H and D must be >= 1, got T={T}, H={H}, D={D}")
+    weight_scale, forget_bias, input_scale = float(weight_scale), float(forget_bias), \
+        float(input_scale)
     rng = np.random.default_rng(seed)
     u = rng.standard_normal(H)
     u /= np.linalg.norm(u)
@@ -167,14 +203,16 @@ def _gradient_flow_params(model, H, D, weight_scale, forget_bias, input_scale, s
         Wx = input_scale * rng.standard_normal((D, 4 * H)) / np.sqrt(D)
         b = np.zeros(4 * H)
         b[H:2 * H] = forget_bias  # the f block (gate order i, f, o, g)
-    return Wx, Wh, b, u, rng
+    x = rng.standard_normal((1, T, D))
+    return {"x": x, "h0": np.zeros((1, H)), "Wx": Wx, "Wh": Wh, "b": b, "u": u}
 
 
 def gradient_flow(model="rnn", T=50, weight_scale=1.0, forget_bias=1.0, H=16, D=4, seed=0,
                   *, input_scale=0.1, return_cell=False):
     """How the gradient of a loss at the last step reaches earlier hidden states.
 
-    The setup (everything seeded by ``seed``, so the result is deterministic):
+    The setup (everything seeded by ``seed``, so the result is deterministic;
+    :func:`gradient_flow_setup` returns these arrays):
 
     * one sequence (N = 1) of T inputs x_t ~ N(0, 1) of size D, h_0 = c_0 = 0;
     * recurrent weights: a random orthogonal (H, H) matrix Q times
@@ -218,23 +256,20 @@ def gradient_flow(model="rnn", T=50, weight_scale=1.0, forget_bias=1.0, H=16, D=
         ``h_t`` is ``h[:, t]`` of the forward pass (``norms[-1] == 1``).
         With ``return_cell=True`` and model "lstm": ``(norms_h, norms_c)``.
     """
-    model = _check_model(model)
-    T, H, D = int(T), int(H), int(D)
-    if T < 1 or H < 1 or D < 1:
-        raise ValueError(f"T, H and D must be >= 1, got T={T}, H={H}, D={D}")
-    Wx, Wh, b, u, rng = _gradient_flow_params(
-        model, H, D, float(weight_scale), float(forget_bias), float(input_scale), seed)
-    x = rng.standard_normal((T, 1, D))
+    setup = gradient_flow_setup(model, T, weight_scale, forget_bias, H, D, seed,
+                                input_scale=input_scale)
+    x, Wx, Wh, b, u = (setup[k] for k in ("x", "Wx", "Wh", "b", "u"))
+    T, H = x.shape[1], Wh.shape[0]
 
     # Forward: keep every step's cache.
-    h = np.zeros((1, H))
+    h = setup["h0"]
     c = np.zeros((1, H))
     caches = []
     for t in range(T):
         if model == "rnn":
-            h, cache = rnn_step_forward(x[t], h, Wx, Wh, b)
+            h, cache = rnn_step_forward(x[:, t], h, Wx, Wh, b)
         else:
-            h, c, cache = lstm_step_forward(x[t], h, c, Wx, Wh, b)
+            h, c, cache = lstm_step_forward(x[:, t], h, c, Wx, Wh, b)
         caches.append(cache)
 
     # Backward: dL/dh_{T-1} = u; then carry the gradient back one step at a time.
@@ -254,6 +289,11 @@ def gradient_flow(model="rnn", T=50, weight_scale=1.0, forget_bias=1.0, H=16, D=
     if return_cell and model == "lstm":
         return norms, norms_c
     return norms
+
+
+# For the tanh RNN each step multiplies the gradient by diag(tanh') Wh^T, whose
+# norm is at most weight_scale (Wh = weight_scale * orthogonal): a bound.
+_BOUND_LABEL = r"RNN bound $\gamma^{T-1-t}$, $\gamma$ = weight_scale"
 
 
 def _flow_title(model, T, weight_scale, forget_bias):
@@ -313,7 +353,7 @@ class GradientFlowExplorer:
         (self.line,) = self.ax.plot([], [], marker=".", ms=3, lw=1.5, color="C0",
                                     label=r"$\|\partial L/\partial h_t\|$")
         (self.ref_line,) = self.ax.plot([], [], ls="--", lw=1, color="0.5",
-                                        label=r"weight_scale$^{T-1-t}$ (linear RNN)")
+                                        label=_BOUND_LABEL)
         self.ax.set_yscale("log")
         self.ax.set_xlabel("time step t (the loss is at t = T-1)")
         self.ax.set_ylabel(r"$\|\partial L/\partial h_t\|$")
@@ -377,7 +417,7 @@ class GradientFlowExplorer:
             ref_line.set_data([], [])
             ref_line.set_visible(False)
         ax.set_title(_flow_title(v["model"], T, v["weight_scale"], v["forget_bias"]), fontsize=10)
-        ax.legend(loc="lower right", fontsize=8)
+        ax.legend(loc="best", fontsize=8)
 
     def _ipython_display_(self):
         _display(self.ui)
@@ -390,7 +430,8 @@ class GradientFlowExplorer:
         "model": np.array(MODELS),
     }
 
-    def animation(self, param="weight_scale", values=None, **fixed):
+    def animation(self, param="weight_scale", values=None, *, figsize=(6, 3.5), dpi=None,
+                  **fixed):
         """A FuncAnimation with one frame per value of ``param``.
 
         Parameters
@@ -399,6 +440,7 @@ class GradientFlowExplorer:
         values : the values of ``param`` (default: 0.5..1.5 step 0.1 for the
             weight scale, -3..5 for the forget bias, 5..200 for T, both models).
             Keep it to about 20 frames so the HTML stays small.
+        figsize, dpi : of the frames (default (6, 3.5) inches at 80 dpi).
         **fixed : values for the other parameters (default: the current
             widget values; for ``param="forget_bias"`` the model defaults to
             "lstm", the only model that has one).
@@ -431,12 +473,12 @@ class GradientFlowExplorer:
             v["forget_bias"] = float(v["forget_bias"])
             frames.append((v, self.compute(**v)))
 
-        fig = _new_figure((6, 3.5), dpi=self.dpi)
+        fig = _new_figure(figsize, dpi=dpi or self.dpi)
         ax = fig.add_subplot()
         (line,) = ax.plot([], [], marker=".", ms=3, lw=1.5, color="C0",
                           label=r"$\|\partial L/\partial h_t\|$")
         (ref_line,) = ax.plot([], [], ls="--", lw=1, color="0.5",
-                              label=r"weight_scale$^{T-1-t}$ (linear RNN)")
+                              label=_BOUND_LABEL)
         ax.set_yscale("log")
         ax.set_xlabel("time step t (the loss is at t = T-1)")
         ax.set_ylabel(r"$\|\partial L/\partial h_t\|$")
@@ -447,7 +489,8 @@ class GradientFlowExplorer:
         hi = pos.max() if pos.size else 1.0
         ax.set_ylim(lo / 3, hi * 3)
         ax.set_xlim(-0.5, max(len(n) for _, n in frames) - 0.5)
-        fig.tight_layout()
+        self._draw(ax, line, ref_line, *frames[0])
+        _freeze_layout(fig)
 
         def draw(k):
             v, n = frames[k]
@@ -456,18 +499,19 @@ class GradientFlowExplorer:
 
         anim = FuncAnimation(fig, draw, frames=len(frames), interval=700, blit=False,
                              init_func=lambda: draw(0))
-        anim._lstm_course_key = (param, [str(v) for v in values], sorted(base.items()))
+        anim._lstm_course_key = (param, [str(v) for v in values], sorted(base.items()),
+                                 tuple(figsize), dpi)
         return anim
 
     def to_jshtml(self, param="weight_scale", values=None, *, id_prefix=None, fps=None,
-                  default_mode="loop", **fixed):
+                  default_mode="loop", figsize=(6, 3.5), dpi=None, **fixed):
         """The static form as an HTML string (see :func:`jshtml`).
 
         ``id_prefix`` defaults to ``"gradflow_"`` plus a hash of the content, so
         the same call gives the same string and different animations get
         different ids.
         """
-        anim = self.animation(param, values, **fixed)
+        anim = self.animation(param, values, figsize=figsize, dpi=dpi, **fixed)
         if id_prefix is None:
             id_prefix = _auto_prefix("gradflow", anim._lstm_course_key, self.seed, self.H,
                                      self.D, self.input_scale)
@@ -565,6 +609,12 @@ class GateStepper:
             rec["h"].append(h[0])
         self.record = {k: np.array(v) for k, v in rec.items()}
         self.c0 = self._state("c0", c0, H)[0]
+        # A digest of the INPUTS (exact, unlike results that may differ in the
+        # last bit between machines): the default id of the static form.
+        digest = hashlib.sha1(repr((bool(forget_gate), peepholes is not None)).encode())
+        for arr in (x, Wx, Wh, b, self._state("h0", h0, H), self.c0, *(peepholes or ())):
+            digest.update(np.ascontiguousarray(arr, dtype=np.float64).tobytes())
+        self._digest = digest.hexdigest()
         self._build_ui()
 
     @staticmethod
@@ -616,7 +666,7 @@ class GateStepper:
     def _make_figure(self, figsize=None, dpi=None):
         n = max(self.H, self.D)
         if figsize is None:
-            figsize = (10.5, 1.2 + 0.16 * n + 0.6)
+            figsize = (10.5, min(7.0, 1.8 + 0.16 * n))
         fig = _new_figure(figsize, dpi or self.dpi)
         axes = fig.subplots(1, len(GATE_KEYS), sharey=False)
         lim = self._limits()
@@ -638,15 +688,15 @@ class GateStepper:
                 if k != "i":
                     ax.set_yticklabels([])
                 else:
-                    ax.set_ylabel("unit")
+                    ax.set_ylabel("unit", fontsize=8, labelpad=1)
             extra = None
-            if k == "c":  # c_{t-1} as an outline: c_t = f * c_{t-1} + i * g
+            if k == "c":  # c_{t-1} as a dashed outline: c_t = f * c_{t-1} + i * g
                 extra = ax.barh(y, np.zeros(size), fill=False, edgecolor="0.2", lw=0.8,
-                                ls="--", height=0.8, label=r"$c_{t-1}$")
-                ax.legend(fontsize=7, loc="lower right", handlelength=1.2)
+                                ls="--", height=0.8)
+                ax.set_title(r"$c_t$ (- - $c_{t-1}$)", fontsize=10)
             artists[k] = (bars, extra)
-        fig.subplots_adjust(left=0.07, right=0.99, bottom=0.12, top=0.8, wspace=0.25)
-        suptitle = fig.suptitle("", fontsize=11)
+        suptitle = fig.suptitle(f"t = {self.T - 1}  (step {self.T} of {self.T})", fontsize=11)
+        _freeze_layout(fig)
         return fig, artists, suptitle
 
     def _draw(self, artists, suptitle, t):
@@ -735,8 +785,5 @@ class GateStepper:
         """The static form as an HTML string (see :func:`jshtml`)."""
         anim = self.animation(steps, **kw)
         if id_prefix is None:
-            digest = hashlib.sha1()
-            for k in GATE_KEYS:
-                digest.update(np.ascontiguousarray(self.record[k]).tobytes())
-            id_prefix = _auto_prefix("gates", digest.hexdigest(), anim._lstm_course_key)
+            id_prefix = _auto_prefix("gates", self._digest, anim._lstm_course_key)
         return jshtml(anim, id_prefix, fps=fps, default_mode=default_mode)

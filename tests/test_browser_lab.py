@@ -1,0 +1,116 @@
+"""JupyterLab in a real browser: open a chapter, run all cells, move a widget slider.
+
+The test starts JupyterLab on 127.0.0.1 (a free port, a random token) on a *copy* of the
+chapter notebook, so autosave cannot touch the repository, and stops it afterwards.
+"""
+import os
+import secrets
+import shutil
+import socket
+import subprocess
+import sys
+import time
+import urllib.request
+from pathlib import Path
+
+import pytest
+
+from browser import ARTIFACTS, browser_page, require_chromium, unexplained
+
+pytestmark = [pytest.mark.browser, pytest.mark.slow]
+
+ROOT = Path(__file__).resolve().parents[1]
+CHAPTER = ROOT / "book" / "ch02_vanishing_exploding.ipynb"
+
+
+def _free_port():
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+@pytest.fixture
+def lab_server(tmp_path):
+    require_chromium()
+    shutil.copy(CHAPTER, tmp_path / CHAPTER.name)
+    port, token = _free_port(), secrets.token_hex(16)
+    # JupyterLab 4 renders only the cells in view ("windowing"); render them all, so the
+    # widget far down the notebook exists in the page. Settings live in a private folder.
+    settings = tmp_path / "settings" / "@jupyterlab" / "notebook-extension"
+    settings.mkdir(parents=True)
+    (settings / "tracker.jupyterlab-settings").write_text('{"windowingMode": "none"}')
+    env = dict(os.environ, JUPYTER_CONFIG_DIR=str(tmp_path / "cfg"), JUPYTER_RUNTIME_DIR=str(tmp_path / "rt"),
+               JUPYTERLAB_SETTINGS_DIR=str(tmp_path / "settings"),
+               JUPYTERLAB_WORKSPACES_DIR=str(tmp_path / "workspaces"))
+    cmd = [sys.executable, "-m", "jupyterlab", "--no-browser", "--ServerApp.ip=127.0.0.1",
+           f"--ServerApp.port={port}", f"--IdentityProvider.token={token}",
+           f"--ServerApp.root_dir={tmp_path}", "--LabApp.news_url=None",
+           "--LabApp.check_for_updates_class=jupyterlab.NeverCheckForUpdate"]
+    if hasattr(os, "geteuid") and os.geteuid() == 0:
+        cmd.append("--allow-root")
+    log = open(tmp_path / "lab.log", "w")
+    proc = subprocess.Popen(cmd, stdout=log, stderr=subprocess.STDOUT, env=env)
+    base = f"http://127.0.0.1:{port}"
+    try:
+        deadline = time.time() + 60
+        while True:
+            try:
+                urllib.request.urlopen(f"{base}/api/status?token={token}", timeout=2)
+                break
+            except OSError:
+                if time.time() > deadline or proc.poll() is not None:
+                    raise RuntimeError("JupyterLab did not start:\n" + (tmp_path / "lab.log").read_text())
+                time.sleep(0.5)
+        yield base, token, CHAPTER.name
+    finally:
+        proc.terminate()
+        try:
+            proc.wait(timeout=20)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+        log.close()
+
+
+def test_run_chapter_and_move_a_widget_slider(lab_server):
+    base, token, name = lab_server
+    ARTIFACTS.mkdir(exist_ok=True)
+    with browser_page() as (page, log):
+        page.set_default_timeout(60_000)
+        try:
+            _run_and_slide(page, log, base, token, name)
+        finally:
+            page.screenshot(path=str(ARTIFACTS / "lab-final.png"))
+
+
+def _run_and_slide(page, log, base, token, name):
+    if True:
+        page.goto(f"{base}/lab/tree/{name}?token={token}", wait_until="domcontentloaded")
+        page.wait_for_selector(".jp-Notebook .jp-Cell", timeout=90_000)
+        page.wait_for_selector(".jp-Notebook-ExecutionIndicator[data-status='idle']", timeout=90_000)
+        # Run > Run All Cells, through the menu as a student would
+        page.locator(".lm-MenuBar-itemLabel", has_text="Run").first.click()
+        page.locator("li[data-command='runmenu:run-all']").first.click()
+        # the run is over when no cell prompt shows [*] any more
+        page.wait_for_function(
+            "() => document.querySelectorAll('.jp-InputArea-prompt').length > 0 && "
+            "![...document.querySelectorAll('.jp-InputArea-prompt')].some(p => p.textContent.includes('*'))",
+            timeout=180_000)
+        handle = page.locator(".widget-slider .noUi-handle").first
+        handle.wait_for(state="attached", timeout=60_000)
+        handle.scroll_into_view_if_needed()
+        # the widget's plot: the first image inside the same widget container as the slider
+        box = handle.locator("xpath=ancestor::div[contains(@class,'jp-OutputArea-output')][1]")
+        img = box.locator("img").first
+        img.wait_for(state="visible", timeout=60_000)
+        before = img.get_attribute("src")
+        page.screenshot(path=str(ARTIFACTS / "lab-before-slider.png"))
+        handle.click()
+        for _ in range(5):
+            page.keyboard.press("ArrowRight")
+        page.wait_for_function("([el, before]) => el.getAttribute('src') !== before",
+                               arg=[img.element_handle(), before], timeout=60_000)
+        page.screenshot(path=str(ARTIFACTS / "lab-after-slider.png"))
+        assert img.get_attribute("src") != before
+        errors = page.locator(".jp-OutputArea-output[data-mime-type='application/vnd.jupyter.error']").count()
+        assert errors == 0, "a cell raised an error when run in JupyterLab"
+        assert not log["external"], log["external"]

@@ -1,0 +1,215 @@
+"""Chapter 6 checks: the reference answers pass; typical student bugs are rejected
+with a message that names the right output and, for the step backward, the gate."""
+import numpy as np
+import pytest
+
+from lstm_course.checks import CheckFailed, check, run_check
+from lstm_course.gradcheck import eval_numerical_gradient_array
+from lstm_course.lstm import lstm_step_backward, lstm_step_forward
+
+GATES = "ifog"
+OUT_NAMES = ("dx", "dprev_h", "dprev_c", "dWx", "dWh", "db")
+
+
+# ---------------------------------------------------------------- exercise 1
+def make_step_backward(bug=None):
+    """A student-style LSTM step backward with one configurable mistake."""
+    def step_backward(dnext_h, dnext_c, cache):
+        x, prev_h, prev_c = cache["x"], cache["prev_h"], cache["prev_c"]
+        Wx, Wh = cache["Wx"], cache["Wh"]
+        i, f, o, g = cache["i"], cache["f"], cache["o"], cache["g"]
+        tanh_c = np.tanh(prev_c) if bug == "tanh_prev_c" else cache["tanh_c"]
+        do = dnext_h * tanh_c
+        dc = dnext_h * o * (1 - tanh_c ** 2)
+        if bug != "no_dnext_c":
+            dc = dc + dnext_c
+        df = dc * (cache["next_c"] if bug == "df_next_c" else prev_c)
+        di, dg = dc * g, dc * i
+        dprev_c = dc * f
+        da_i, da_f, da_o, da_g = di * i * (1 - i), df * f * (1 - f), do * o * (1 - o), dg * (1 - g ** 2)
+        blocks = [da_i, da_f, da_g, da_o] if bug == "swap_og" else [da_i, da_f, da_o, da_g]
+        da = np.concatenate(blocks, axis=1)
+        db = da[0] if bug == "db_not_summed" else da.sum(axis=0)
+        return da @ Wx.T, da @ Wh.T, dprev_c, x.T @ da, prev_h.T @ da, db
+    return step_backward
+
+
+def problems(name, fn):
+    res = run_check(name, fn)
+    assert not res.passed, f"{name} accepted a broken implementation"
+    return " | ".join(res.problems)
+
+
+def test_step_backward_reference_passes():
+    assert run_check("lstm_step_backward", make_step_backward()).passed
+    assert run_check("lstm_step_backward", lstm_step_backward).passed
+
+
+def test_step_backward_forgotten_dnext_c():
+    msg = problems("lstm_step_backward", make_step_backward("no_dnext_c"))
+    assert "dprev_c" in msg and "dnext_c" in msg
+    assert "gates i, f and g are wrong but o is right" in msg
+
+
+def test_step_backward_tanh_prev_c():
+    msg = problems("lstm_step_backward", make_step_backward("tanh_prev_c"))
+    assert "tanh(prev_c)" in msg and "the o gate's gradient is wrong" in msg
+
+
+def test_step_backward_swapped_o_g():
+    msg = problems("lstm_step_backward", make_step_backward("swap_og"))
+    assert "the o gate's gradient is wrong" in msg and "the g gate's gradient is wrong" in msg
+    assert "order i, f, g, o" in msg
+    assert "the i gate" not in msg and "the f gate" not in msg
+
+
+def test_step_backward_df_next_c():
+    msg = problems("lstm_step_backward", make_step_backward("df_next_c"))
+    assert "the f gate's gradient is wrong" in msg and "df = dc * prev_c" in msg
+    assert "the o gate" not in msg and "the g gate" not in msg
+
+
+def test_step_backward_db_not_summed():
+    msg = problems("lstm_step_backward", make_step_backward("db_not_summed"))
+    assert msg.startswith("db ")
+
+
+def test_step_backward_returns_none():
+    assert "None" in problems("lstm_step_backward", lambda dh, dc, cache: None)
+
+
+def test_check_raises_and_prints(capsys):
+    with pytest.raises(CheckFailed):
+        check("lstm_step_backward", make_step_backward("swap_og"))
+    assert "✘ lstm_step_backward" in capsys.readouterr().out
+
+
+# ---------------------------------------------------------------- exercise 2
+def make_backward(mode=None):
+    def backward(dh, caches):
+        N, T, H = dh.shape
+        D = caches[0]["x"].shape[1]
+        dx = np.zeros((N, T, D))
+        dWx, dWh, db = np.zeros((D, 4 * H)), np.zeros((H, 4 * H)), np.zeros(4 * H)
+        dnext_h, dnext_c = np.zeros((N, H)), np.zeros((N, H))
+        for t in reversed(range(T)):
+            up = dnext_h if mode == "no_dh_t" else dh[:, t] + dnext_h
+            dx[:, t], dnext_h, dnext_c_new, dWx_t, dWh_t, db_t = lstm_step_backward(
+                up, dnext_c, caches[t])
+            dnext_c = np.zeros((N, H)) if mode == "no_dc" else dnext_c_new
+            if mode == "overwrite":
+                dWx, dWh, db = dWx_t, dWh_t, db_t
+            else:
+                dWx, dWh, db = dWx + dWx_t, dWh + dWh_t, db + db_t
+        return dx, dnext_h, dWx, dWh, db
+    return backward
+
+
+def test_backward_reference_passes():
+    assert run_check("lstm_backward", make_backward()).passed
+
+
+@pytest.mark.parametrize("mode, needle", [
+    ("overwrite", "SUMMED over t"),
+    ("no_dc", "cell-state gradient is not carried back"),
+    ("no_dh_t", "add dh[:, t]"),
+])
+def test_backward_bugs(mode, needle):
+    msg = problems("lstm_backward", make_backward(mode))
+    assert needle in msg
+    if mode == "overwrite":
+        assert msg.startswith("dWx") and "dx " not in msg
+
+
+# ---------------------------------------------------------------- exercise 3
+def _normwise(a, b):
+    den = np.linalg.norm(a) + np.linalg.norm(b)
+    return 0.0 if den == 0 else np.linalg.norm(a - b) / den
+
+
+def make_finder(mode=None, tol=1e-6):
+    def find_wrong_gradient(step_backward):
+        rng = np.random.default_rng(0)
+        N, D, H = 2, 3, 4
+        x, prev_h, prev_c = rng.standard_normal((N, D)), rng.standard_normal((N, H)), rng.standard_normal((N, H))
+        Wx, Wh, b = rng.standard_normal((D, 4 * H)), rng.standard_normal((H, 4 * H)), rng.standard_normal(4 * H)
+        dnext_h, dnext_c = rng.standard_normal((N, H)), rng.standard_normal((N, H))
+        _, _, cache = lstm_step_forward(x, prev_h, prev_c, Wx, Wh, b)
+        grads = step_backward(dnext_h, dnext_c, cache)
+
+        def outputs():
+            h, c, _ = lstm_step_forward(x, prev_h, prev_c, Wx, Wh, b)
+            return np.concatenate([h, c], axis=1)
+        up = np.concatenate([dnext_h, dnext_c], axis=1)
+        if mode == "h_only":  # forgets that the loss also reads next_c
+            def outputs():  # noqa: F811
+                return lstm_step_forward(x, prev_h, prev_c, Wx, Wh, b)[0]
+            up = dnext_h
+        wrong_out, wrong_gates = [], set()
+        for name, arr, g in zip(OUT_NAMES, (x, prev_h, prev_c, Wx, Wh, b), grads):
+            num = eval_numerical_gradient_array(outputs, arr, up)
+            if _normwise(g, num) > tol:
+                wrong_out.append(name)
+            if name in ("dWx", "dWh", "db") and mode != "no_gates":
+                for k, gate in enumerate(GATES):
+                    cols = slice(k * H, (k + 1) * H)
+                    if _normwise(g[..., cols], num[..., cols]) > tol:
+                        wrong_gates.add(gate)
+        return wrong_out, sorted(wrong_gates)
+    return find_wrong_gradient
+
+
+def test_finder_reference_passes():
+    assert run_check("gradcheck_finds_swapped_gates", make_finder()).passed
+
+
+def test_finder_without_gates():
+    msg = problems("gradcheck_finds_swapped_gates", make_finder("no_gates"))
+    assert "o and g blocks of da swapped" in msg and "['g', 'o']" in msg
+
+
+def test_finder_tolerance_too_tight():
+    msg = problems("gradcheck_finds_swapped_gates", make_finder(tol=1e-15))
+    assert "a correct step backward" in msg and "actually right" in msg
+
+
+def test_finder_wrong_loss():
+    msg = problems("gradcheck_finds_swapped_gates", make_finder("h_only"))
+    assert "a correct step backward" in msg
+
+
+def test_finder_bad_return_type():
+    assert "pair" in problems("gradcheck_finds_swapped_gates", lambda fn: "o, g")
+    assert "unknown names" in problems("gradcheck_finds_swapped_gates",
+                                       lambda fn: (["dWx"], ["output"]))
+
+
+# ---------------------------------------------------------------- exercise 4
+def make_streams(mode=None):
+    def gradient_streams(caches, dh_last):
+        T = len(caches)
+        norms_h, norms_c = np.zeros(T), np.zeros(T)
+        dh = dh_last
+        dc = dh_last * caches[-1]["o"] * (1 - caches[-1]["tanh_c"] ** 2)
+        for t in reversed(range(T)):
+            norms_h[t], norms_c[t] = np.linalg.norm(dh), np.linalg.norm(dc)
+            carry = dc if mode == "h_with_c" else np.zeros_like(dh)
+            dh = lstm_step_backward(dh, carry, caches[t])[1]
+            k = t - 1 if (mode == "f_shift" and t > 0) else t
+            dc = dc * caches[k]["f"]
+        return norms_h, norms_c
+    return gradient_streams
+
+
+def test_streams_reference_passes():
+    assert run_check("gradient_streams", make_streams()).passed
+
+
+def test_streams_not_cut():
+    msg = problems("gradient_streams", make_streams("h_with_c"))
+    assert msg.startswith("norms_h") and "dnext_c = 0" in msg
+
+
+def test_streams_off_by_one():
+    msg = problems("gradient_streams", make_streams("f_shift"))
+    assert msg.startswith("norms_c") and "OF STEP t" in msg
