@@ -32,19 +32,24 @@ def _free_port():
 @pytest.fixture
 def lab_server(tmp_path):
     require_chromium()
-    shutil.copy(CHAPTER, tmp_path / CHAPTER.name)
+    nb_dir = tmp_path / "notebooks"
+    nb_dir.mkdir()
+    shutil.copy(CHAPTER, nb_dir / CHAPTER.name)
     port, token = _free_port(), secrets.token_hex(16)
     # JupyterLab 4 renders only the cells in view ("windowing"); render them all, so the
     # widget far down the notebook exists in the page. Settings live in a private folder.
     settings = tmp_path / "settings" / "@jupyterlab" / "notebook-extension"
     settings.mkdir(parents=True)
     (settings / "tracker.jupyterlab-settings").write_text('{"windowingMode": "none"}')
+    apputils = tmp_path / "settings" / "@jupyterlab" / "apputils-extension"
+    apputils.mkdir(parents=True)
+    (apputils / "notification.jupyterlab-settings").write_text('{"fetchNews": "false"}')
     env = dict(os.environ, JUPYTER_CONFIG_DIR=str(tmp_path / "cfg"), JUPYTER_RUNTIME_DIR=str(tmp_path / "rt"),
                JUPYTERLAB_SETTINGS_DIR=str(tmp_path / "settings"),
                JUPYTERLAB_WORKSPACES_DIR=str(tmp_path / "workspaces"))
     cmd = [sys.executable, "-m", "jupyterlab", "--no-browser", "--ServerApp.ip=127.0.0.1",
            f"--ServerApp.port={port}", f"--IdentityProvider.token={token}",
-           f"--ServerApp.root_dir={tmp_path}", "--LabApp.news_url=None",
+           f"--ServerApp.root_dir={nb_dir}", "--LabApp.news_url=None",
            "--LabApp.check_for_updates_class=jupyterlab.NeverCheckForUpdate"]
     if hasattr(os, "geteuid") and os.geteuid() == 0:
         cmd.append("--allow-root")
@@ -86,6 +91,13 @@ def _run_and_slide(page, log, base, token, name):
     if True:
         page.goto(f"{base}/lab/tree/{name}?token={token}", wait_until="domcontentloaded")
         page.wait_for_selector(".jp-Notebook .jp-Cell", timeout=90_000)
+        # JupyterLab may ask which kernel to start: accept the default (Python 3)
+        select = page.locator(".jp-Dialog button.jp-mod-accept")
+        try:
+            select.wait_for(state="visible", timeout=5_000)
+            select.click()
+        except Exception:
+            pass  # no dialog: the kernel started by itself
         page.wait_for_selector(".jp-Notebook-ExecutionIndicator[data-status='idle']", timeout=90_000)
         # Run > Run All Cells, through the menu as a student would
         page.locator(".lm-MenuBar-itemLabel", has_text="Run").first.click()
