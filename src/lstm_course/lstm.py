@@ -453,12 +453,24 @@ def lstm_backward(dh, cache, *, dc_T=None, return_dc0=False):
     #     da_i = dc_t * g i (1 - i)         da_f = dc_t * c_{t-1} f (1 - f)
     #     da_o = dh_t * tanh(c_t) o (1 - o) da_g = dc_t * i (1 - g^2)
     #     and dc_t receives dh_t * o (1 - tanh(c_t)^2) through h_t.
+    # (Written with in-place updates to avoid large temporary arrays.)
     i, f, o, g = (gates[:, :, k * H:(k + 1) * H] for k in range(4))   # (T, N, H) each
-    local_i = g * i * (1 - i)
-    local_f = cs[:T] * f * (1 - f) if forget_gate else None
-    local_o = tanh_cs * o * (1 - o)
-    local_g = i * (1 - g * g)
-    local_c = o * (1 - tanh_cs * tanh_cs)
+    local_i = 1 - i
+    local_i *= i
+    local_i *= g                                 # g i (1 - i)
+    if forget_gate:
+        local_f = 1 - f
+        local_f *= f
+        local_f *= cs[:T]                        # c_{t-1} f (1 - f)
+    local_o = 1 - o
+    local_o *= o
+    local_o *= tanh_cs                           # tanh(c_t) o (1 - o)
+    local_g = g * g
+    np.subtract(1, local_g, out=local_g)
+    local_g *= i                                 # i (1 - g^2)
+    local_c = tanh_cs * tanh_cs
+    np.subtract(1, local_c, out=local_c)
+    local_c *= o                                 # o (1 - tanh(c_t)^2)
 
     # One buffer for the gradients w.r.t. all pre-activations da_t (gate order
     # i, f, o, g); zeros, so the f block stays 0 without a forget gate. The

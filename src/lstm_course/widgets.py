@@ -293,7 +293,7 @@ def gradient_flow(model="rnn", T=50, weight_scale=1.0, forget_bias=1.0, H=16, D=
 
 # For the tanh RNN each step multiplies the gradient by diag(tanh') Wh^T, whose
 # norm is at most weight_scale (Wh = weight_scale * orthogonal): a bound.
-_BOUND_LABEL = r"RNN bound $\gamma^{T-1-t}$, $\gamma$ = weight_scale"
+_BOUND_LABEL = r"linear RNN: $s^{T-1-t}$, s = weight_scale"
 
 
 def _flow_title(model, T, weight_scale, forget_bias):
