@@ -32,11 +32,14 @@ def test_every_page_loads_cleanly_and_typesets_math(built_book):
             html = (built_book / rel).read_text(encoding="utf-8")
             has_math = bool(re.search(r'class="[^"]*\bmath\b', html))
             if has_math:
-                page.wait_for_selector("mjx-container", timeout=20_000)
+                page.wait_for_selector("mjx-container", state="attached", timeout=20_000)
                 math_pages += 1
-                raw = page.locator("div.math:visible, span.math:visible").first
-                # typeset maths replaces the \[ ... \] source with mjx-container elements
-                assert page.locator("mjx-container").count() > 0
+                # typeset maths replaces the \[ ... \] source with mjx-container elements;
+                # no visible maths element may be left untypeset
+                page.wait_for_function(
+                    "() => [...document.querySelectorAll('span.math, div.math')]"
+                    ".filter(e => e.offsetParent !== null)"
+                    ".every(e => e.querySelector('mjx-container'))", timeout=20_000)
             page.wait_for_timeout(200)
             bad = {k: v for k, v in {
                 "console errors": unexplained(log["console"]),
@@ -47,7 +50,7 @@ def test_every_page_loads_cleanly_and_typesets_math(built_book):
             if bad:
                 problems[rel] = bad
         page.goto(f"{base}/book/intro.html", wait_until="load")
-        page.wait_for_selector("mjx-container", timeout=20_000)
+        page.wait_for_selector("mjx-container", state="attached", timeout=20_000)
         page.screenshot(path=str(ARTIFACTS / "book-intro.png"), full_page=False)
     assert not problems, problems
     assert math_pages >= 1

@@ -74,7 +74,7 @@ def test_bibliography_is_rendered_and_cited(built_book):
     for title in ["Long Short-Term Memory", "Learning to Forget", "Learning Precise Timing",
                   "A Search Space Odyssey", "On the Difficulty of Training Recurrent Neural Networks",
                   "min-char-rnn"]:
-        assert title in bib, f"{title!r} missing from the bibliography"
+        assert title.lower() in bib.lower(), f"{title!r} missing from the bibliography"
     intro = (built_book / "book" / "intro.html").read_text(encoding="utf-8")
     assert re.search(r'href="bibliography.html#id\d+"', intro), "the intro's citation does not link to the bibliography"
 
@@ -82,49 +82,41 @@ def test_bibliography_is_rendered_and_cited(built_book):
 SOLUTION_BLOCK = re.compile(r'<div[^>]+class="[^"]*\bsolution\b[^"]*admonition', re.IGNORECASE)
 
 
-def _solution_bodies():
-    """The text of every sphinx-exercise solution directive in the book's notebooks."""
-    import nbformat
+def _segments(node):
+    """Normalised lines of code blocks and paragraphs under ``node`` (a BeautifulSoup node)."""
+    out = []
+    for pre in node.find_all("pre"):
+        out += [re.sub(r"\s+", " ", ln).strip() for ln in pre.get_text().split("\n")]
+    for p in node.find_all(["p", "li"]):
+        out.append(re.sub(r"\s+", " ", p.get_text(" ")).strip())
+    return [x for x in out if len(x) > 25]
 
-    bodies = []
-    for nb_path in sorted((ROOT / "book").glob("ch*.ipynb")):
-        nb = nbformat.read(nb_path, as_version=4)
-        for cell in nb.cells:
-            if cell.cell_type != "markdown":
-                continue
-            for m in re.finditer(r"(:{3,})\{solution\}[^\n]*\n(.*?)\n\1", cell.source, re.S):
-                lines = [ln.strip() for ln in m.group(2).split("\n")
-                         if ln.strip() and not ln.strip().startswith((":", "```", "$$"))]
-                bodies.extend(ln for ln in lines if len(ln) > 25)
-    return bodies
+
+def _page_texts(html_text):
+    """(segments of the whole page, segments inside its solution blocks)."""
+    from bs4 import BeautifulSoup
+
+    soup = BeautifulSoup(html_text, "html.parser")
+    inside = [seg for div in soup.find_all("div", class_="solution") for seg in _segments(div)]
+    return _segments(soup), inside
 
 
 def test_student_edition_has_no_solutions(built_book, built_student_book):
-    teacher = "".join(p.read_text(encoding="utf-8") for p in built_book.rglob("*.html"))
-    student = "".join(p.read_text(encoding="utf-8") for p in built_student_book.rglob("*.html"))
-    bodies = _solution_bodies()
-    if not bodies:
-        pytest.skip("no chapter has solution directives yet")
-    assert SOLUTION_BLOCK.search(teacher), "the full book should show solutions (as dropdowns)"
-    assert not SOLUTION_BLOCK.search(student), "the student edition contains a solution block"
-    # exercises are still there
-    assert 'class="exercise' in student or "exercise admonition" in student
-    import html as html_mod
-    student_text = html_mod.unescape(re.sub(r"<[^>]+>", " ", student))
-    student_text = re.sub(r"\s+", " ", student_text)
-    leaked = [b for b in bodies if re.sub(r"\s+", " ", b) in student_text
-              and re.sub(r"\s+", " ", b) not in _exercise_texts()]
-    assert not leaked, f"solution text in the student edition: {leaked[:3]}"
-
-
-def _exercise_texts():
-    import nbformat
-
-    texts = []
-    for nb_path in sorted((ROOT / "book").glob("ch*.ipynb")):
-        nb = nbformat.read(nb_path, as_version=4)
-        for cell in nb.cells:
-            src = cell.source
-            src = re.sub(r"(:{3,})\{solution\}.*?\n\1", "", src, flags=re.S)
-            texts.append(src)
-    return re.sub(r"\s+", " ", " ".join(texts))
+    pages = sorted(p.relative_to(built_book) for p in (built_book / "book").glob("*.html"))
+    n_solutions = 0
+    for rel in pages:
+        teacher_html = (built_book / rel).read_text(encoding="utf-8")
+        student_html = (built_student_book / rel).read_text(encoding="utf-8")
+        assert not SOLUTION_BLOCK.search(student_html), f"{rel}: the student edition has a solution block"
+        teacher, inside = _page_texts(teacher_html)
+        student, _ = _page_texts(student_html)
+        if not inside:
+            continue
+        n_solutions += 1
+        assert "exercise" in student_html, f"{rel}: the exercises are missing from the student edition"
+        # a line of a solution may appear in the student page only as often as it appears
+        # in the teacher page outside the solutions (e.g. code the chapter itself shows)
+        for seg in set(inside):
+            allowed = teacher.count(seg) - inside.count(seg)
+            assert student.count(seg) <= allowed, f"{rel}: solution text leaks: {seg!r}"
+    assert n_solutions >= 1, "no page has solutions: the test would prove nothing"
