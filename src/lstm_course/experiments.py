@@ -57,6 +57,9 @@ VARIANTS = ("vanilla", "NFG", "NOAF", "CIFG")
 """The variants of :func:`lstm_variant_forward`."""
 
 
+_PACKAGE_VARIANTS = ("vanilla", "NFG", "PH")   # NextSymbolLSTM runs these with lstm.py
+
+
 def _check_variant(variant):
     if variant not in VARIANTS:
         raise ValueError(f"variant must be one of {VARIANTS}, got {variant!r}")
@@ -276,9 +279,10 @@ class NextSymbolLSTM:
             h0, c0 = np.zeros((N, self.H)), np.zeros((N, self.H))
         else:
             h0, c0 = state
-        if self.variant == "PH":
-            peep = (p["p_i"], p["p_f"], p["p_o"])
-            h, cache = lstm_forward(x, h0, p["Wx"], p["Wh"], p["b"], c0=c0, peepholes=peep)
+        if self.variant in _PACKAGE_VARIANTS:   # the package's faster lstm_forward
+            peep = (p["p_i"], p["p_f"], p["p_o"]) if self.variant == "PH" else None
+            h, cache = lstm_forward(x, h0, p["Wx"], p["Wh"], p["b"], c0=c0, peepholes=peep,
+                                    forget_gate=self.variant != "NFG")
             final = lstm_final_state(cache)
         else:
             h, cache = lstm_variant_forward(x, h0, p["Wx"], p["Wh"], p["b"], c0=c0,
@@ -302,6 +306,8 @@ class NextSymbolLSTM:
         if self.variant == "PH":
             _, _, grads["Wx"], grads["Wh"], grads["b"], dpeep = lstm_backward(dh, cache)
             grads["p_i"], grads["p_f"], grads["p_o"] = dpeep
+        elif self.variant in _PACKAGE_VARIANTS:
+            _, _, grads["Wx"], grads["Wh"], grads["b"] = lstm_backward(dh, cache)
         else:
             _, _, _, grads["Wx"], grads["Wh"], grads["b"] = lstm_variant_backward(dh, cache)
         return loss, {k: grads[k] for k in self.parameters}, final

@@ -47,6 +47,8 @@ of step functions, and that both agree with PyTorch's ``nn.LSTM``.
 PyTorch stores the same parameters transposed and in the gate order
 i, f, g, o; ``to_torch_layout`` / ``from_torch_layout`` convert.
 """
+import threading
+
 import numpy as np
 
 from ._validate import as_float_array, check_ndim, check_shape
@@ -281,6 +283,36 @@ def lstm_step_backward(dnext_h, dnext_c, cache):
 # ----------------------------------------------------------------------------
 # a whole sequence: the same mathematics, organised for speed
 # ----------------------------------------------------------------------------
+# Scratch buffers reused between calls. ``lstm_backward`` needs a big
+# (T, N, 4H) temporary: the gradients w.r.t. all pre-activations. Training
+# calls it again and again with the same shapes, so instead of allocating (and
+# page-faulting) up to tens of megabytes per call, each thread keeps ONE
+# buffer per name here and reuses it while shape and dtype stay the same (a
+# new shape replaces it). Rules that keep this safe:
+#   * only scratch lives here: nothing in a forward cache and nothing that is
+#     returned (outputs are always new arrays, never views of a workspace);
+#   * per thread (threading.local), so concurrent calls do not share buffers.
+# The memory (as large as the forward cache's ``gates``) stays allocated after
+# the call; ``_clear_workspace()`` releases it.
+_workspace_store = threading.local()
+
+
+def _workspace(name, shape, dtype):
+    """A scratch array (contents undefined) reused by later calls; see above."""
+    arrays = _workspace_store.__dict__.setdefault("arrays", {})
+    shape, dtype = tuple(shape), np.dtype(dtype)
+    arr = arrays.get(name)
+    if arr is None or arr.shape != shape or arr.dtype != dtype:
+        arrays[name] = None                      # free the old one first
+        arr = arrays[name] = np.empty(shape, dtype=dtype)
+    return arr
+
+
+def _clear_workspace():
+    """Release the scratch buffers of the calling thread."""
+    _workspace_store.__dict__.pop("arrays", None)
+
+
 def _activation_scale(H, dtype):
     """The vector s (4H,) = [1/2 (i, f, o) | 1 (g)] used by ``lstm_forward``."""
     s = np.full(4 * H, 0.5, dtype=dtype)
@@ -346,8 +378,11 @@ def lstm_forward(x, h0, Wx, Wh, b, *, c0=None, forget_gate=True, peepholes=None)
     # recurrence, so compute it for ALL time steps with ONE matrix product
     # (T*N, D) @ (D, 4H) instead of T small ones. The loop turns this buffer
     # into the gate activations in place: afterwards gates[t] = [i | f | o | g].
-    gates = (x_tm.reshape(T * N, D) @ Wx_s + b_s).astype(dtype, copy=False)
-    gates = gates.reshape(T, N, 4 * H)
+    # The product is written straight into the buffer (``out=``) and the bias
+    # added in place: no temporary (T*N, 4H) arrays.
+    gates = np.empty((T, N, 4 * H), dtype=dtype)
+    np.matmul(x_tm.reshape(T * N, D), Wx_s, out=gates.reshape(T * N, 4 * H))
+    gates += b_s
 
     # Optimisation 4: preallocate everything; hs[t] is h_t and cs[t] is c_t,
     # with hs[0] = h0 and cs[0] = c0, so h_{t-1} for step t is simply hs[t].
@@ -401,6 +436,40 @@ def lstm_forward(x, h0, Wx, Wh, b, *, c0=None, forget_gate=True, peepholes=None)
     return h, cache
 
 
+_BLOCK_BYTES = 2 ** 18   # time-block size of lstm_backward's local derivatives
+
+
+def _local_derivatives(gates, c_prev, tanh_c, forget_gate, local, local_c):
+    """The local derivatives used by ``lstm_backward``, for a block of K steps.
+
+    With gates = [i | f | o | g] (K, N, 4H), c_prev = c_{t-1} and tanh_c =
+    tanh(c_t) (K, N, H), fill ``local`` (K, N, 4H), laid out like the gates,
+    and ``local_c`` (K, N, H) in place::
+
+        local   = [g i (1 - i) | c_{t-1} f (1 - f) | tanh(c_t) o (1 - o) | i (1 - g^2)]
+        local_c = o (1 - tanh(c_t)^2)
+
+    so that da_i, da_f, da_g = dc_t * local (i, f, g blocks),
+    da_o = dh_t * local (o block), and h_t passes dh_t * local_c on to c_t.
+    Without a forget gate the f block is left unused.
+    """
+    H = c_prev.shape[-1]
+    i, g, o = gates[..., :H], gates[..., 3 * H:], gates[..., 2 * H:3 * H]
+    np.subtract(1, gates, out=local)
+    local *= gates                               # y (1 - y) for i, f, o ...
+    local_i, local_f, local_o, local_g = (local[..., k * H:(k + 1) * H] for k in range(4))
+    np.multiply(g, g, out=local_g)
+    np.subtract(1, local_g, out=local_g)         # ... and 1 - g^2 for g
+    local_i *= g                                 # g i (1 - i)
+    if forget_gate:
+        local_f *= c_prev                        # c_{t-1} f (1 - f)
+    local_o *= tanh_c                            # tanh(c_t) o (1 - o)
+    local_g *= i                                 # i (1 - g^2)
+    np.multiply(tanh_c, tanh_c, out=local_c)
+    np.subtract(1, local_c, out=local_c)
+    local_c *= o                                 # o (1 - tanh(c_t)^2)
+
+
 def lstm_backward(dh, cache, *, dc_T=None, return_dc0=False):
     """Backward pass of an LSTM over a whole sequence (backpropagation through time).
 
@@ -447,64 +516,69 @@ def lstm_backward(dh, cache, *, dc_T=None, return_dc0=False):
     if peepholes is not None:
         p_i, p_f, p_o = peepholes
 
-    # Optimisation 5: the LOCAL derivatives of every gate do not depend on
-    # the gradient flowing back, so compute them for all time steps at once
-    # (a few big array operations instead of many small ones in the loop):
-    #     da_i = dc_t * g i (1 - i)         da_f = dc_t * c_{t-1} f (1 - f)
-    #     da_o = dh_t * tanh(c_t) o (1 - o) da_g = dc_t * i (1 - g^2)
-    #     and dc_t receives dh_t * o (1 - tanh(c_t)^2) through h_t.
-    # (Written with in-place updates to avoid large temporary arrays.)
-    i, f, o, g = (gates[:, :, k * H:(k + 1) * H] for k in range(4))   # (T, N, H) each
-    local_i = 1 - i
-    local_i *= i
-    local_i *= g                                 # g i (1 - i)
-    if forget_gate:
-        local_f = 1 - f
-        local_f *= f
-        local_f *= cs[:T]                        # c_{t-1} f (1 - f)
-    local_o = 1 - o
-    local_o *= o
-    local_o *= tanh_cs                           # tanh(c_t) o (1 - o)
-    local_g = g * g
-    np.subtract(1, local_g, out=local_g)
-    local_g *= i                                 # i (1 - g^2)
-    local_c = tanh_cs * tanh_cs
-    np.subtract(1, local_c, out=local_c)
-    local_c *= o                                 # o (1 - tanh(c_t)^2)
-
     # One buffer for the gradients w.r.t. all pre-activations da_t (gate order
-    # i, f, o, g); zeros, so the f block stays 0 without a forget gate. The
-    # weight gradients are computed from it after the loop.
-    das = np.zeros((T, N, 4 * H), dtype=dtype)
+    # i, f, o, g); the weight gradients are computed from it after the loop.
+    # Viewed as (T, N, 4, H), block k of step t is das4[t, :, k]. It is
+    # scratch, reused between calls (see ``_workspace``).
+    das = _workspace("das", (T, N, 4 * H), dtype)
+    das4 = das.reshape(T, N, 4, H)
     dh_tm = dh.transpose(1, 0, 2)               # (T, N, H) view, read only
     dprev_h = np.zeros((N, H), dtype=dtype)     # gradient reaching h_{t-1} from step t
     dc = np.zeros((N, H), dtype=dtype)          # gradient reaching c_t
     if dc_T is not None:
         dc += dc_T
+    dh_t = np.empty((N, H), dtype=dtype)        # scratch: total gradient reaching h_t
+    tmp = np.empty((N, H), dtype=dtype)         # scratch
     WhT = np.ascontiguousarray(Wh.T)            # (4H, H), contiguous for the matmul
+    f = gates[:, :, H:2 * H]                    # (T, N, H) view: the forget gates
 
-    for t in range(T - 1, -1, -1):
-        da = das[t]
-        da_i, da_f, da_o, da_g = da[:, :H], da[:, H:2 * H], da[:, 2 * H:3 * H], da[:, 3 * H:]
-        dh_t = dh_tm[t] + dprev_h               # from the loss at t and from step t+1
-        # h_t = o * tanh(c_t)
-        np.multiply(dh_t, local_o[t], out=da_o)
-        dc += dh_t * local_c[t]
-        if peepholes is not None:
-            dc += da_o * p_o                    # o looked at c_t
-        # c_t = f * c_{t-1} + i * g
-        np.multiply(dc, local_i[t], out=da_i)
-        np.multiply(dc, local_g[t], out=da_g)
-        if forget_gate:
-            np.multiply(dc, local_f[t], out=da_f)
-            dc *= f[t]                          # dc_{t-1} = dc_t * f: the carousel, gated
-        # else: f = 1, so dc_{t-1} = dc_t, the error flows back unchanged
-        if peepholes is not None:
-            dc += da_i * p_i                    # i and f looked at c_{t-1}
+    # Optimisation 5: the LOCAL derivatives of the gates do not depend on the
+    # gradient flowing back (see ``_local_derivatives``), so they are computed
+    # for a whole block of K time steps at once: a few array operations per
+    # block instead of many per step. K is chosen so that a block (about
+    # 256 KB) is still in the CPU cache when the loop reads it; for small N
+    # the block is the whole sequence.
+    K = max(1, min(T, _BLOCK_BYTES // max(1, N * 4 * H * gates.itemsize)))
+    local = np.empty((K, N, 4 * H), dtype=gates.dtype)
+    local_c = np.empty((K, N, H), dtype=gates.dtype)
+    local4 = local.reshape(K, N, 4, H)
+    local_o = local[:, :, 2 * H:3 * H]
+
+    for t_end in range(T, 0, -K):               # blocks [t0, t_end), the last one first
+        t0 = max(0, t_end - K)
+        _local_derivatives(gates[t0:t_end], cs[t0:t_end], tanh_cs[t0:t_end],
+                           forget_gate, local[:t_end - t0], local_c[:t_end - t0])
+        for t in range(t_end - 1, t0 - 1, -1):
+            k = t - t0                          # step t in the block
+            da = das[t]
+            da_i, da_f, da_o = da[:, :H], da[:, H:2 * H], da[:, 2 * H:3 * H]
+            np.add(dh_tm[t], dprev_h, out=dh_t)     # from the loss at t and from step t+1
+            # h_t = o * tanh(c_t): c_t is reached through h_t as well
+            np.multiply(dh_t, local_c[k], out=tmp)
+            dc += tmp
+            if peepholes is not None:
+                np.multiply(dh_t, local_o[k], out=tmp)   # da_o ...
+                dc += tmp * p_o                 # ... o looked at c_t
+            # c_t = f * c_{t-1} + i * g: da_i, da_f, da_g = dc * their local
+            # derivative, all three in one broadcast product (dc as (N, 1, H)).
+            # It also writes the o block, which is then overwritten: da_o
+            # depends on dh_t, not on dc.
+            np.multiply(dc[:, None, :], local4[k], out=das4[t])
+            if peepholes is not None:
+                np.copyto(da_o, tmp)
+            else:
+                np.multiply(dh_t, local_o[k], out=da_o)
             if forget_gate:
-                dc += da_f * p_f
-        # a_t = x_t Wx + h_{t-1} Wh + b  ->  dh_{t-1} = da_t Wh^T
-        np.matmul(da, WhT, out=dprev_h)
+                dc *= f[t]                      # dc_{t-1} = dc_t * f: the carousel, gated
+            else:
+                da_f[...] = 0                   # f = 1 is a constant: no gradient
+                # and dc_{t-1} = dc_t: the error flows back unchanged
+            if peepholes is not None:
+                dc += da_i * p_i                # i and f looked at c_{t-1}
+                if forget_gate:
+                    dc += da_f * p_f
+            # a_t = x_t Wx + h_{t-1} Wh + b  ->  dh_{t-1} = da_t Wh^T
+            np.matmul(da, WhT, out=dprev_h)
 
     # Optimisation 6: the weights are shared by all time steps, so their
     # gradients are sums over t of x_t^T da_t and h_{t-1}^T da_t. Stacking the
