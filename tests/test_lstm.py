@@ -533,3 +533,53 @@ def test_saturated_gates_give_no_warnings_and_finite_values():
         # saturated gates are exactly 0 or 1 somewhere (that is what saturation means)
         s = lstm_states(cache)
         assert np.any(s["i"] == 1.0) or np.any(s["i"] == 0.0)
+
+
+# ---------------------------------------------------------------------------
+# scratch buffers reused between calls
+# ---------------------------------------------------------------------------
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+def test_outputs_are_not_overwritten_by_later_calls(dtype):
+    """lstm_backward reuses scratch memory between calls (``_workspace``):
+    nothing it or lstm_forward returns may be a view of it."""
+    rng = np.random.default_rng(9)
+    N, T, D, H = 3, 6, 4, 5
+    p = make_params(rng, N, T, D, H, dtype=dtype)
+    dh = rng.standard_normal((N, T, H)).astype(dtype)
+    h, cache = lstm_forward(p["x"], p["h0"], p["Wx"], p["Wh"], p["b"], c0=p["c0"])
+    grads = lstm_backward(dh, cache, return_dc0=True)
+    saved = [h.copy()] + [g.copy() for g in grads]
+    # same shapes, different numbers: a second forward and backward
+    q = make_params(np.random.default_rng(10), N, T, D, H, dtype=dtype)
+    h2, cache2 = lstm_forward(q["x"], q["h0"], q["Wx"], q["Wh"], q["b"])
+    grads2 = lstm_backward(-dh, cache2, return_dc0=True)
+    for before, now in zip(saved, [h] + list(grads)):
+        np.testing.assert_array_equal(before, now)
+    # the first cache is still intact: backward through it again gives the same
+    for before, again in zip(saved[1:], lstm_backward(dh, cache, return_dc0=True)):
+        np.testing.assert_array_equal(before, again)
+    for a in [h, h2, *grads, *grads2]:
+        assert a.base is None or not any(np.shares_memory(a, b) for b in [h2, *grads2] if b is not a)
+
+
+@pytest.mark.parametrize("variant", list(VARIANTS))
+def test_backward_is_the_same_for_any_time_block_size(variant, monkeypatch):
+    """lstm_backward computes the local derivatives in blocks of K time steps
+    (K from _BLOCK_BYTES); small problems use one block. Force several blocks,
+    including a shorter last one, and compare bit for bit."""
+    import lstm_course.lstm as lstm_module
+    v = VARIANTS[variant]
+    rng = np.random.default_rng(11)
+    N, T, D, H = 2, 7, 3, 4
+    p = make_params(rng, N, T, D, H, peep=v["peep"])
+    dh = rng.standard_normal((N, T, H))
+    _, cache = lstm_forward(p["x"], p["h0"], p["Wx"], p["Wh"], p["b"], c0=p["c0"],
+                            forget_gate=v["forget_gate"], peepholes=peep_of(p))
+    one_block = lstm_backward(dh, cache, return_dc0=True)
+    step_bytes = N * 4 * H * 8
+    for K in (1, 2, 3):
+        monkeypatch.setattr(lstm_module, "_BLOCK_BYTES", K * step_bytes)
+        blocked = lstm_backward(dh, cache, return_dc0=True)
+        for a, b in zip(one_block, blocked):
+            for x, y in zip(a if isinstance(a, tuple) else [a], b if isinstance(b, tuple) else [b]):
+                np.testing.assert_array_equal(x, y)

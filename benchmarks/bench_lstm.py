@@ -1,0 +1,282 @@
+"""Benchmark: the course's numpy LSTM against PyTorch's CPU ``nn.LSTM``.
+
+What is timed: ONE training step of an LSTM layer, i.e. the forward pass over
+a whole (N, T, D) batch followed by the full backpropagation through time
+(gradients w.r.t. x, h0 and all weights), for
+
+    numpy:  h, cache = lstm_forward(x, h0, Wx, Wh, b); lstm_backward(dh, cache)
+    torch:  out, _ = lstm(x, (h0, c0)); out.backward(dh)      (batch_first)
+
+with the same weights, inputs and dtype on both sides. Before timing, the two
+are checked to agree in float64 (1e-10 on h and on every gradient).
+
+Both sides run in this one process. Each side is warmed up and then timed in
+its OWN block (never interleaved: on a 2-core machine alternating calls make
+the two libraries' thread pools fight and corrupt the numbers), and the
+median of the repeats is reported: wall-clock time and process CPU time (the
+sum over all threads; on a loaded machine this is the steadier number for
+--threads 1, but it also counts threads that spin while waiting).
+
+GFLOP/s counts only the matrix products: forward 2 N T 4H (D + H), backward
+about twice that, so 3 * 2 N T 4H (D + H) per step. "% peak" compares with a
+large (2048 x 2048) matrix product of the same library and dtype, measured
+in the same run.
+
+Run from the repository root:
+
+    .venv/bin/python benchmarks/bench_lstm.py              # both libraries' default threads
+    .venv/bin/python benchmarks/bench_lstm.py --threads 1  # single-threaded
+    .venv/bin/python benchmarks/bench_lstm.py --quick      # fewer repeats
+
+Needs PyTorch (CPU): pip install torch==2.13.0 --index-url https://download.pytorch.org/whl/cpu
+or simply pip install torch==2.13.0. threadpoolctl is optional (used to set
+and to report numpy's BLAS threads and kernel).
+"""
+import argparse
+import os
+import sys
+import time
+from pathlib import Path
+
+SIZES = [(1, 25, 65, 100), (32, 50, 64, 128), (64, 100, 128, 256)]   # (N, T, D, H)
+DTYPES = ["float32", "float64"]
+
+
+def parse_args(argv=None):
+    ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0],
+                                 formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("--quick", action="store_true",
+                    help="fewer repeats (5 instead of 11): numbers are rougher")
+    ap.add_argument("--threads", type=int, default=None, metavar="N",
+                    help="torch.set_num_threads(N) and numpy's BLAS threads = N "
+                         "(default: each library's own default)")
+    ap.add_argument("--repeats", type=int, default=None,
+                    help="timed runs per measurement (default 11, --quick 5)")
+    return ap.parse_args(argv)
+
+
+ARGS = parse_args()
+if ARGS.threads is not None:
+    if ARGS.threads < 1:
+        sys.exit("--threads must be >= 1")
+    # Before numpy is imported, so that its BLAS starts with N threads even
+    # when threadpoolctl is not installed.
+    for var in ("OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS", "MKL_NUM_THREADS"):
+        os.environ[var] = str(ARGS.threads)
+
+import numpy as np  # noqa: E402
+
+try:
+    import torch
+except ImportError:
+    sys.stderr.write(
+        "bench_lstm.py compares with PyTorch, which is not installed.\n"
+        "Install the CPU build into this environment, e.g.\n"
+        "    .venv/bin/pip install torch==2.13.0 --index-url https://download.pytorch.org/whl/cpu\n"
+        "(or: .venv/bin/pip install torch==2.13.0) and run again.\n")
+    sys.exit(2)
+
+try:
+    import threadpoolctl
+except ImportError:
+    threadpoolctl = None
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "src"))
+from lstm_course.lstm import lstm_backward, lstm_forward, to_torch_layout  # noqa: E402
+
+TORCH_DTYPE = {"float32": torch.float32, "float64": torch.float64}
+
+
+# ----------------------------------------------------------------------------
+# environment
+# ----------------------------------------------------------------------------
+def setup_threads():
+    """Apply --threads; return a description of both libraries' threading."""
+    limiter = None
+    if ARGS.threads is not None:
+        torch.set_num_threads(ARGS.threads)
+        if threadpoolctl is not None:
+            limiter = threadpoolctl.threadpool_limits(ARGS.threads, user_api="blas")
+    lines = []
+    if threadpoolctl is not None:
+        for info in threadpoolctl.threadpool_info():
+            if info["user_api"] == "blas":
+                lines.append(f"numpy BLAS: {info['internal_api']} {info.get('version')}, "
+                             f"kernel {info.get('architecture')}, {info['num_threads']} threads "
+                             f"({info['prefix']})")
+    else:
+        cfg = np.show_config(mode="dicts") if hasattr(np, "show_config") else {}
+        blas = cfg.get("Build Dependencies", {}).get("blas", {}) if isinstance(cfg, dict) else {}
+        lines.append(f"numpy BLAS: {blas.get('name', '?')} {blas.get('version', '')} "
+                     "(threadpoolctl not installed: kernel and thread count not shown; "
+                     "pip install threadpoolctl)")
+    source = "--threads" if ARGS.threads is not None else "library default"
+    lines.append(f"torch: {torch.get_num_threads()} intra-op threads ({source}), "
+                 f"MKL {torch.backends.mkl.is_available()}, oneDNN {torch.backends.mkldnn.is_available()}")
+    lines.append("OPENBLAS_CORETYPE={!r} OPENBLAS_L2_SIZE={!r}".format(
+        os.environ.get("OPENBLAS_CORETYPE"), os.environ.get("OPENBLAS_L2_SIZE")))
+    return limiter, lines
+
+
+def describe_machine():
+    load = os.getloadavg()
+    cpu = "?"
+    try:
+        for line in open("/proc/cpuinfo"):
+            if line.startswith("model name"):
+                cpu = line.split(":", 1)[1].strip()
+                break
+    except OSError:
+        pass
+    return (f"{cpu}, {os.cpu_count()} CPUs, load average {load[0]:.2f} {load[1]:.2f} {load[2]:.2f}; "
+            f"Python {sys.version.split()[0]}, numpy {np.__version__}, torch {torch.__version__}")
+
+
+# ----------------------------------------------------------------------------
+# timing
+# ----------------------------------------------------------------------------
+def measure(fn, repeats, warmup):
+    """Warm up, then time ``fn`` ``repeats`` times; medians of (wall, cpu) seconds."""
+    for _ in range(warmup):
+        fn()
+    wall, cpu = [], []
+    for _ in range(repeats):
+        w0, c0 = time.perf_counter(), time.process_time()
+        fn()
+        cpu.append(time.process_time() - c0)
+        wall.append(time.perf_counter() - w0)
+    return float(np.median(wall)), float(np.median(cpu))
+
+
+def matmul_peak(repeats):
+    """GFLOP/s of a 2048 x 2048 matrix product, per library and dtype."""
+    n = 2048
+    flops = 2.0 * n ** 3
+    rng = np.random.default_rng(0)
+    peaks = {}
+    for dt in DTYPES:
+        a = rng.standard_normal((n, n)).astype(dt)
+        b = rng.standard_normal((n, n)).astype(dt)
+        out = np.empty((n, n), dtype=dt)
+        wall, _ = measure(lambda: np.matmul(a, b, out=out), repeats, 1)
+        peaks["numpy", dt] = flops / wall / 1e9
+        ta, tb = torch.from_numpy(a), torch.from_numpy(b)
+        tout = torch.empty((n, n), dtype=TORCH_DTYPE[dt])
+        wall, _ = measure(lambda: torch.matmul(ta, tb, out=tout), repeats, 1)
+        peaks["torch", dt] = flops / wall / 1e9
+    return peaks
+
+
+def make_problem(N, T, D, H, dtype, seed=0):
+    """Inputs and weights (PyTorch's default init scale), and a matching nn.LSTM."""
+    rng = np.random.default_rng(seed)
+    k = 1.0 / np.sqrt(H)
+    p = {
+        "x": rng.standard_normal((N, T, D)),
+        "h0": rng.standard_normal((N, H)) * 0.5,
+        "Wx": rng.uniform(-k, k, (D, 4 * H)),
+        "Wh": rng.uniform(-k, k, (H, 4 * H)),
+        "b": rng.uniform(-k, k, 4 * H),
+        "dh": rng.standard_normal((N, T, H)),
+    }
+    p = {name: v.astype(dtype) for name, v in p.items()}
+    lstm = torch.nn.LSTM(D, H, batch_first=True, dtype=TORCH_DTYPE[dtype])
+    w_ih, w_hh, b_ih, b_hh = to_torch_layout(p["Wx"], p["Wh"], p["b"])
+    with torch.no_grad():
+        lstm.weight_ih_l0.copy_(torch.from_numpy(w_ih))
+        lstm.weight_hh_l0.copy_(torch.from_numpy(w_hh))
+        lstm.bias_ih_l0.copy_(torch.from_numpy(b_ih))
+        lstm.bias_hh_l0.copy_(torch.from_numpy(b_hh))
+    return p, lstm
+
+
+def numpy_step(p):
+    def run():
+        h, cache = lstm_forward(p["x"], p["h0"], p["Wx"], p["Wh"], p["b"])
+        return h, lstm_backward(p["dh"], cache)
+    return run
+
+
+def torch_step(p, lstm):
+    x = torch.from_numpy(p["x"]).requires_grad_()
+    h0 = torch.from_numpy(p["h0"][None]).requires_grad_()
+    c0 = torch.zeros_like(h0)
+    dh = torch.from_numpy(p["dh"])
+    params = list(lstm.parameters())
+
+    def run():
+        for q in params + [x, h0]:
+            q.grad = None
+        out, _ = lstm(x, (h0, c0))
+        out.backward(dh)
+        return out, x, h0
+    return run
+
+
+def check_agreement(N, T, D, H):
+    """float64: h and all gradients must agree with torch to 1e-10. Return max error."""
+    p, lstm = make_problem(N, T, D, H, "float64", seed=1)
+    h, (dx, dh0, dWx, dWh, db) = numpy_step(p)()
+    out, x, h0 = torch_step(p, lstm)()
+    from lstm_course.lstm import from_torch_layout
+    tWx, tWh, tb = from_torch_layout(lstm.weight_ih_l0.grad.numpy(), lstm.weight_hh_l0.grad.numpy(),
+                                     lstm.bias_ih_l0.grad.numpy())
+    pairs = {"h": (h, out.detach().numpy()), "dx": (dx, x.grad.numpy()),
+             "dh0": (dh0, h0.grad.numpy()[0]), "dWx": (dWx, tWx), "dWh": (dWh, tWh), "db": (db, tb)}
+    worst = 0.0
+    for name, (ours, theirs) in pairs.items():
+        err = float(np.max(np.abs(ours - theirs)))
+        worst = max(worst, err)
+        if not err <= 1e-10:
+            raise SystemExit(f"MISMATCH at {(N, T, D, H)} float64: {name} differs from torch by {err:.3e}")
+    return worst
+
+
+# ----------------------------------------------------------------------------
+# main
+# ----------------------------------------------------------------------------
+def main():
+    repeats = ARGS.repeats or (5 if ARGS.quick else 11)
+    warmup = 2 if ARGS.quick else 3
+    limiter, thread_lines = setup_threads()
+    print("# numpy LSTM (lstm_course) vs torch.nn.LSTM, forward + full BPTT backward")
+    print("machine:", describe_machine())
+    for line in thread_lines:
+        print(line)
+    print(f"median of {repeats} runs after {warmup} warm-up runs; each side timed in its own block")
+
+    for N, T, D, H in SIZES:
+        err = check_agreement(N, T, D, H)
+        print(f"agreement float64 {(N, T, D, H)}: max |numpy - torch| = {err:.1e} (<= 1e-10) OK")
+
+    peaks = matmul_peak(max(3, repeats // 2))
+    print("2048x2048 matmul peak (GFLOP/s): " + ", ".join(
+        f"{lib} {dt} {peaks[lib, dt]:.0f}" for dt in DTYPES for lib in ("numpy", "torch")))
+    print()
+    header = (f"{'dtype':8} {'(N, T, D, H)':18} {'numpy ms':>9} {'torch ms':>9} {'ratio':>6}  "
+              f"{'cpu np':>8} {'cpu th':>8} {'ratio':>6}  {'np GF/s':>8} {'%pk':>4} {'th GF/s':>8} {'%pk':>4}")
+    print(header)
+    print("-" * len(header))
+    rows = []
+    for dt in DTYPES:
+        for N, T, D, H in SIZES:
+            p, lstm = make_problem(N, T, D, H, dt)
+            np_wall, np_cpu = measure(numpy_step(p), repeats, warmup)
+            th_wall, th_cpu = measure(torch_step(p, lstm), repeats, warmup)
+            gflop = 3 * 2.0 * N * T * 4 * H * (D + H) / 1e9
+            np_gf, th_gf = gflop / np_wall, gflop / th_wall
+            row = (f"{dt:8} {str((N, T, D, H)):18} {np_wall * 1e3:9.2f} {th_wall * 1e3:9.2f} "
+                   f"{np_wall / th_wall:6.2f}  {np_cpu * 1e3:8.2f} {th_cpu * 1e3:8.2f} "
+                   f"{np_cpu / th_cpu:6.2f}  {np_gf:8.1f} {100 * np_gf / peaks['numpy', dt]:4.0f} "
+                   f"{th_gf:8.1f} {100 * th_gf / peaks['torch', dt]:4.0f}")
+            print(row, flush=True)
+            rows.append(row)
+    load = os.getloadavg()
+    print(f"\nratio = numpy / torch (below 1: numpy is faster). ms and GFLOP/s: wall clock; "
+          f"cpu: process CPU time. load average at the end: {load[0]:.2f}")
+    if limiter is not None:
+        limiter.restore_original_limits()
+
+
+if __name__ == "__main__":
+    main()
