@@ -20,21 +20,27 @@ EXTERNAL_LOAD = re.compile(
 
 
 def _toc_files():
+    """Every file listed in _toc.yml (root, parts, chapters, sections)."""
     toc = yaml.safe_load((ROOT / "_toc.yml").read_text())
     files = [toc["root"]]
 
     def walk(entries):
         for e in entries or []:
-            if "file" in e:
-                files.append(e["file"])
+            files.append(e["file"])
             walk(e.get("sections"))
-            for part in e.get("chapters", []) if isinstance(e, dict) else []:
-                files.append(part["file"])
 
     walk(toc.get("chapters"))
     for part in toc.get("parts", []):
         walk(part.get("chapters"))
     return files
+
+
+def test_every_book_page_is_in_the_toc():
+    listed = set(_toc_files())
+    pages = {p.with_suffix("").relative_to(ROOT).as_posix()
+             for p in (ROOT / "book").iterdir() if p.suffix in (".md", ".ipynb")}
+    assert pages - listed == set(), f"pages missing from _toc.yml: {sorted(pages - listed)}"
+    assert len(listed) == len(set(listed)), "a page is listed twice in _toc.yml"
 
 
 def test_every_toc_entry_has_a_page(built_book):
