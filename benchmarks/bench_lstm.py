@@ -28,8 +28,7 @@ Run from the repository root:
     .venv/bin/python benchmarks/bench_lstm.py --threads 1  # single-threaded
     .venv/bin/python benchmarks/bench_lstm.py --quick      # fewer repeats
 
-Needs PyTorch (CPU): pip install torch==2.13.0 --index-url https://download.pytorch.org/whl/cpu
-or simply pip install torch==2.13.0. threadpoolctl is optional (used to set
+Needs PyTorch (the CPU build): pip install torch==2.13.0. threadpoolctl is optional (used to set
 and to report numpy's BLAS threads and kernel).
 """
 import argparse
@@ -71,9 +70,8 @@ try:
 except ImportError:
     sys.stderr.write(
         "bench_lstm.py compares with PyTorch, which is not installed.\n"
-        "Install the CPU build into this environment, e.g.\n"
-        "    .venv/bin/pip install torch==2.13.0 --index-url https://download.pytorch.org/whl/cpu\n"
-        "(or: .venv/bin/pip install torch==2.13.0) and run again.\n")
+        "Install it (the CPU build is enough) into this environment and run again:\n"
+        "    .venv/bin/pip install torch==2.13.0\n")
     sys.exit(2)
 
 try:
