@@ -126,3 +126,77 @@ def test_student_edition_has_no_solutions(built_book, built_student_book):
             allowed = teacher.count(seg) - inside.count(seg)
             assert student.count(seg) <= allowed, f"{rel}: solution text leaks: {seg!r}"
     assert n_solutions >= 1, "no page has solutions: the test would prove nothing"
+
+
+ROLE_TEXT = re.compile(r"\{(?:numref|ref|eq|doc|cite:[pt])\}`|\?\?")
+
+
+def _numbered_targets(pages):
+    """{(page, id): number text} of every numbered figure ("Fig. 4.2") and equation ("(4.2)")."""
+    numbers = {}
+    for name, soup in pages.items():
+        for fig in soup.find_all("figure"):
+            num = fig.find("span", class_="caption-number")
+            if num is not None and fig.get("id"):
+                numbers[(name, fig["id"])] = num.get_text(" ", strip=True)
+        for eqno in soup.find_all("span", class_="eqno"):
+            math = eqno.find_parent(id=re.compile(r"^equation-"))
+            numbers[(name, math["id"])] = eqno.find(string=True).strip()
+    return numbers
+
+
+def test_chapters_number_figures_and_equations_by_chapter(built_book):
+    """Each chapter page (1-7) has numbered figures "Fig. N.1, N.2, ..." and equations "(N.1), ...",
+    and every {numref}/{eq} link names the number of the figure or equation it points to."""
+    from bs4 import BeautifulSoup
+
+    pages = {p.name: BeautifulSoup(p.read_text(encoding="utf-8"), "html.parser")
+             for p in sorted((built_book / "book").glob("*.html"))}
+    numbers = _numbered_targets(pages)
+    chapters = sorted(n for n in pages if re.match(r"ch0[1-7]_", n))
+    assert len(chapters) == 7, chapters
+    for name in chapters:
+        n = int(name[2:4])
+        figs = [v for (page, _), v in numbers.items() if page == name and v.startswith("Fig.")]
+        assert figs, f"{name}: no numbered figure caption"
+        assert figs == [f"Fig. {n}.{k}" for k in range(1, len(figs) + 1)], f"{name}: {figs}"
+        eqs = [v for (page, _), v in numbers.items() if page == name and v.startswith("(")]
+        assert eqs == [f"({n}.{k})" for k in range(1, len(eqs) + 1)], f"{name}: {eqs}"
+
+        soup = pages[name]
+        n_refs = 0
+        for a in soup.find_all("a", class_="reference", href=True):
+            text = a.get_text(" ", strip=True)
+            m = re.fullmatch(r"(Fig\.|Eq\.) (\d+\.\d+)", text)
+            if not m:
+                continue
+            page, _, anchor = a["href"].partition("#")
+            target = numbers.get((page or name, anchor))
+            expected = f"Fig. {m.group(2)}" if m.group(1) == "Fig." else f"({m.group(2)})"
+            assert target == expected, f"{name}: link {text!r} -> {a['href']} is {target!r}"
+            n_refs += 1
+        assert n_refs, f"{name}: no figure or equation is referred to by number"
+
+
+def test_chapters_leave_no_cross_reference_unresolved(built_book):
+    """No {numref}/{ref}/{eq}/{doc} role left as literal text, no "??", no dangling internal link."""
+    from bs4 import BeautifulSoup
+
+    book = built_book / "book"
+    for page in sorted(book.glob("ch0[1-7]_*.html")):
+        soup = BeautifulSoup(page.read_text(encoding="utf-8"), "html.parser")
+        article = soup.find("article") or soup
+        for code in article.find_all(["pre", "code"]):
+            code.decompose()
+        text = article.get_text(" ")
+        hits = ROLE_TEXT.findall(text)
+        assert not hits, f"{page.name}: unresolved cross-reference text {hits[:3]}"
+        for a in article.find_all("a", class_="internal", href=True):
+            target, _, anchor = a["href"].partition("#")
+            if target.startswith(("http", "mailto", "../_")) or target.endswith((".ipynb", ".png", ".py")):
+                continue
+            target_page = (book / target) if target else page
+            assert target_page.exists(), f"{page.name}: link to missing page {a['href']}"
+            if anchor:
+                html = target_page.read_text(encoding="utf-8")
+                assert f'id="{anchor}"' in html, f"{page.name}: link to missing anchor {a['href']}"

@@ -142,3 +142,24 @@ def test_console_script_is_installed():
     assert exe.exists() or shutil.which("lstm-course")
     out = subprocess.run([str(exe), "--help"], capture_output=True, text=True)
     assert out.returncode == 0 and "make-exercises" in out.stdout
+
+
+def test_solution_notebooks_have_valid_nbgrader_metadata():
+    """What nbgrader's generate_assignment validates: ids unique, written answers graded."""
+    for sol in sorted((ROOT / "solutions").glob("ch*.ipynb")):
+        nb = nbformat.read(sol, as_version=4)
+        ids = []
+        for cell in nb.cells:
+            meta = cell.get("metadata", {}).get("nbgrader")
+            if not meta:
+                assert cli.BEGIN not in cell.source, f"{sol.name}: solution markers in a cell without nbgrader metadata"
+                continue
+            ids.append(meta["grade_id"])
+            if cell.cell_type == "markdown" and meta.get("solution"):
+                assert meta.get("grade") and meta.get("points", 0) > 0, \
+                    f"{sol.name}: written answer {meta['grade_id']} must be a graded cell (nbgrader rejects it)"
+            if meta.get("grade") and cell.cell_type == "code":
+                assert meta.get("points", 0) > 0 and meta.get("locked"), f"{sol.name}: {meta['grade_id']}"
+            if cell.cell_type == "code" and meta.get("solution"):
+                assert cli.BEGIN in cell.source, f"{sol.name}: solution cell {meta['grade_id']} has no markers"
+        assert len(ids) == len(set(ids)), f"{sol.name}: duplicate nbgrader grade_id"

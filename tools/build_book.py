@@ -26,7 +26,10 @@ def build(out=None, student=False):
         config = (ROOT / "_config.yml").read_text(encoding="utf-8")
         if "hide_solutions: false" not in config:
             raise SystemExit("_config.yml must contain 'hide_solutions: false' for the student edition")
-        tmp = tempfile.NamedTemporaryFile("w", suffix=".yml", delete=False, encoding="utf-8")
+        # next to _config.yml: Jupyter Book resolves the config's local_extensions paths
+        # relative to the config file's folder
+        tmp = tempfile.NamedTemporaryFile("w", prefix=".student_config_", suffix=".yml", dir=ROOT,
+                                          delete=False, encoding="utf-8")
         tmp.write(config.replace("hide_solutions: false", "hide_solutions: true"))
         tmp.close()
         cmd += ["--config", tmp.name]

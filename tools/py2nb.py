@@ -44,6 +44,9 @@ def parse(text):
         m = re.search(r'nbgrader="([^"]+)"', opts)
         if m:
             cell.metadata["nbgrader"] = nbgrader_meta(m.group(1), solution=True)
+            if kind == "md":
+                # nbgrader requires a written answer to be a manually graded cell
+                cell.metadata["nbgrader"].update(grade=True, points=1)
         m = re.search(r'nbgrader-check="([^"]+)"', opts)
         if m:
             cell.metadata["nbgrader"] = nbgrader_meta(m.group(1), solution=False)
