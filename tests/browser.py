@@ -21,11 +21,9 @@ CHROMIUM_ARGS = [
 ]
 
 # Console messages known to be harmless, each with the reason. Anything else fails a test.
-BENIGN_CONSOLE = {
-    # sphinx-thebe declares `const THEBE_JS_URL` in two inline scripts on every page;
-    # the second declaration throws. Thebe (live code) is disabled in _config.yml.
-    "THEBE_JS_URL": "sphinx-thebe declares THEBE_JS_URL twice on every page",
-}
+# (None at present: the duplicate sphinx-thebe script that used to throw
+# "Identifier 'THEBE_JS_URL' has already been declared" is removed by _ext/dedupe_assets.py.)
+BENIGN_CONSOLE = {}
 
 ARTIFACTS = Path(__file__).resolve().parents[1] / "test-artifacts"
 
