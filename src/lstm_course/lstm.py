@@ -588,11 +588,8 @@ def lstm_backward(dh, cache, *, dc_T=None, return_dc0=False):
     dWx = x_tm.reshape(T * N, D).T @ das_2d
     dWh = hs[:T].reshape(T * N, H).T @ das_2d      # h_0 ... h_{T-1}
     db = das_2d.sum(axis=0)
-    # dx_t = da_t Wx^T, also for all t at once (into a reused scratch buffer,
-    # see ``_workspace``); then copied back to batch-major into a new array.
-    dx_tm = _workspace("dx_tm", (T, N, D), dtype)
-    np.matmul(das_2d, Wx.T, out=dx_tm.reshape(T * N, D))
-    dx = np.ascontiguousarray(dx_tm.transpose(1, 0, 2))
+    # dx_t = da_t Wx^T, also for all t at once; then back to batch-major.
+    dx = np.ascontiguousarray((das_2d @ Wx.T).reshape(T, N, D).transpose(1, 0, 2))
     dh0 = dprev_h
 
     grads = [dx, dh0, dWx, dWh, db]
