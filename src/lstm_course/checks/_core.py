@@ -7,7 +7,8 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-__all__ = ["check", "run_check", "CheckFailed", "CheckResult", "available_checks", "register", "compare"]
+__all__ = ["check", "run_check", "CheckFailed", "CheckResult", "available_checks", "register", "compare",
+           "compare_numerical", "normwise_rel_error"]
 
 _CHECKS = {}
 
@@ -66,6 +67,23 @@ def compare(label, got, expected, tol=1e-7):
         return [f"{label}: relative error {worst:.1e} (tolerance {tol:.0e}); "
                 f"worst entry at index {tuple(int(i) for i in where)}: "
                 f"yours {got[where]:.6g}, expected {expected[where]:.6g}"]
+    return []
+
+
+def normwise_rel_error(a, b):
+    """Norm-wise relative difference ||a - b|| / (||a|| + ||b||) (0 for two zeros)."""
+    a, b = np.asarray(a, dtype=np.float64), np.asarray(b, dtype=np.float64)
+    den = np.linalg.norm(a) + np.linalg.norm(b)
+    return 0.0 if den == 0 else float(np.linalg.norm(a - b) / den)
+
+
+def compare_numerical(label, got, numerical, tol):
+    """Problems (a list of str) comparing an analytic gradient with a numerical one."""
+    if np.shape(got) != numerical.shape:
+        return [f"{label}: shape {np.shape(got)}, expected {numerical.shape} (numerical gradient check)"]
+    err = normwise_rel_error(got, numerical)
+    if err > tol:
+        return [f"{label}: differs from the numerical gradient by relative error {err:.1e}"]
     return []
 
 

@@ -1,7 +1,8 @@
 """Exercise checks for chapter 01: vanilla RNN and backpropagation through time."""
 import numpy as np
 
-from ._core import compare, register
+from ._core import compare, compare_numerical, register
+from ._core import normwise_rel_error as _ch01_normwise
 
 
 # Checks: rnn_step_backward, rnn_backward, char_rnn_grad_shapes, char_rnn_loss_fun.
@@ -27,12 +28,6 @@ def _ch01_close(a, b, tol=1e-7):
         return False
     return bool(np.all(np.abs(a - b) <= tol * np.maximum(1e-8, np.abs(a) + np.abs(b))))
 
-
-def _ch01_normwise(a, b):
-    """Norm-wise relative difference ||a - b|| / (||a|| + ||b||) (0 for two zeros)."""
-    a, b = np.asarray(a, dtype=np.float64), np.asarray(b, dtype=np.float64)
-    den = np.linalg.norm(a) + np.linalg.norm(b)
-    return 0.0 if den == 0 else float(np.linalg.norm(a - b) / den)
 
 
 def _ch01_copy_cache(cache):
@@ -125,12 +120,7 @@ def _check_rnn_step_backward(student_fn, rng):
         num = eval_numerical_gradient_array(
             lambda: rnn_step_forward(x, prev_h, Wx, Wh, b)[0], arr, dnext_h)
         n_tests += 1
-        if np.shape(g) != num.shape:
-            problems.append(f"{name}: shape {np.shape(g)}, expected {num.shape} (numerical gradient check)")
-        else:
-            err = _ch01_normwise(g, num)
-            if err > 1e-6:
-                problems.append(f"{name}: differs from the numerical gradient by relative error {err:.1e}")
+        problems += compare_numerical(name, g, num, tol=1e-6)
     return problems, n_tests
 
 
@@ -217,12 +207,7 @@ def _check_rnn_backward(student_fn, rng):
     for name, arr, g in zip(names, (x, h0, Wx, Wh, b), got):
         num = eval_numerical_gradient_array(lambda: rnn_forward(x, h0, Wx, Wh, b)[0], arr, dh)
         n_tests += 1
-        if np.shape(g) != num.shape:
-            problems.append(f"{name}: shape {np.shape(g)}, expected {num.shape} (numerical gradient check)")
-        else:
-            err = _ch01_normwise(g, num)
-            if err > 1e-6:
-                problems.append(f"{name}: differs from the numerical gradient by relative error {err:.1e}")
+        problems += compare_numerical(name, g, num, tol=1e-6)
     return problems, n_tests
 
 

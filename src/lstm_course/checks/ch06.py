@@ -1,7 +1,8 @@
 """Exercise checks for chapter 06: LSTM backpropagation through time."""
 import numpy as np
 
-from ._core import compare, register
+from ._core import compare, compare_numerical, register
+from ._core import normwise_rel_error as _ch06_normwise
 
 
 # Checks: lstm_step_backward, lstm_backward, gradcheck_finds_swapped_gates,
@@ -21,12 +22,6 @@ _CH06_GATE_HINTS = {
     "g": "check dg = dc * i and da_g = dg * (1 - g**2)",
 }
 
-
-def _ch06_normwise(a, b):
-    """||a - b|| / (||a|| + ||b||), 0 for two zeros."""
-    a, b = np.asarray(a, dtype=np.float64), np.asarray(b, dtype=np.float64)
-    den = np.linalg.norm(a) + np.linalg.norm(b)
-    return 0.0 if den == 0 else float(np.linalg.norm(a - b) / den)
 
 
 def _ch06_close(a, b, tol=1e-7):
@@ -206,12 +201,7 @@ def _check_lstm_step_backward(student_fn, rng):
     for name, arr, g_ in zip(_CH06_STEP_OUT, (x, prev_h, prev_c, Wx, Wh, b), got):
         num = eval_numerical_gradient_array(loss_parts, arr, upstream)
         n += 1
-        if np.shape(g_) != num.shape:
-            problems.append(f"{name}: shape {np.shape(g_)}, expected {num.shape} "
-                            "(numerical gradient check)")
-        elif _ch06_normwise(g_, num) > 1e-7:
-            problems.append(f"{name}: differs from the numerical gradient by relative error "
-                            f"{_ch06_normwise(g_, num):.1e}")
+        problems += compare_numerical(name, g_, num, tol=1e-7)
     return problems, n
 
 
@@ -313,12 +303,7 @@ def _check_lstm_backward(student_fn, rng):
     for name, arr, g_ in zip(names, (x, h0, Wx, Wh, b), got):
         num = eval_numerical_gradient_array(lambda: _ref_fwd(x, h0, Wx, Wh, b)[0], arr, dh)
         n += 1
-        if np.shape(g_) != num.shape:
-            problems.append(f"{name}: shape {np.shape(g_)}, expected {num.shape} "
-                            "(numerical gradient check)")
-        elif _ch06_normwise(g_, num) > 1e-7:
-            problems.append(f"{name}: differs from the numerical gradient by relative error "
-                            f"{_ch06_normwise(g_, num):.1e}")
+        problems += compare_numerical(name, g_, num, tol=1e-7)
     return problems, n
 
 
