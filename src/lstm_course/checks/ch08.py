@@ -30,6 +30,17 @@ def _ch08_scalar(label, value):
     return v, None
 
 
+def _ch08_scalars(labels, values):
+    """Floats for each of ``values`` (named by ``labels``), or the first problem message."""
+    got = []
+    for label, value in zip(labels, values):
+        v, msg = _ch08_scalar(label, value)
+        if msg:
+            return None, msg
+        got.append(v)
+    return got, None
+
+
 def _ch08_close(a, b, tol=1e-9):
     return abs(a - b) <= tol * max(1.0, abs(a) + abs(b))
 
@@ -62,12 +73,9 @@ def _check_adding_metrics(student_fn, rng):
         if msg:
             return [msg + where], n
         mse_ref, base_ref, acc_ref = _ch08_adding_reference(y_pred, y, tol)
-        got = []
-        for label, value in zip(("mse", "baseline_mse", "accuracy"), result):
-            v, msg = _ch08_scalar(label, value)
-            if msg:
-                return [msg + where], n
-            got.append(v)
+        got, msg = _ch08_scalars(("mse", "baseline_mse", "accuracy"), result)
+        if msg:
+            return [msg + where], n
         mse, base, acc = got
         err = y_pred - y
         problems = []
@@ -187,12 +195,9 @@ def _check_mean_std(student_fn, rng):
         result, msg = _ch08_as_tuple(student_fn(values.copy()), 2, "(mean, std)")
         if msg:
             return [msg + where], n
-        got = []
-        for label, value in zip(("mean", "std"), result):
-            v, msg = _ch08_scalar(label, value)
-            if msg:
-                return [msg + where], n
-            got.append(v)
+        got, msg = _ch08_scalars(("mean", "std"), result)
+        if msg:
+            return [msg + where], n
         mean, std = got
         exp_mean, exp_std = float(np.mean(values)), float(np.std(values, ddof=1))
         problems = []
@@ -228,12 +233,9 @@ def _check_compare_seeds(student_fn, rng):
         result, msg = _ch08_as_tuple(student_fn(a.copy(), b.copy()), 3, "(mean_diff, std_diff, wins)")
         if msg:
             return [msg + where], n
-        got = []
-        for label, value in zip(("mean_diff", "std_diff", "wins"), result):
-            v, msg = _ch08_scalar(label, value)
-            if msg:
-                return [msg + where], n
-            got.append(v)
+        got, msg = _ch08_scalars(("mean_diff", "std_diff", "wins"), result)
+        if msg:
+            return [msg + where], n
         mean_d, std_d, wins = got
         d = a - b
         exp = (float(d.mean()), float(d.std(ddof=1)), float(np.sum(a < b)))
