@@ -11,11 +11,15 @@ with the same weights, inputs and dtype on both sides. Before timing, the two
 are checked to agree in float64 (1e-10 on h and on every gradient).
 
 Both sides run in this one process. Each side is warmed up and then timed in
-its OWN block (never interleaved: on a 2-core machine alternating calls make
-the two libraries' thread pools fight and corrupt the numbers), and the
-median of the repeats is reported: wall-clock time and process CPU time (the
-sum over all threads; on a loaded machine this is the steadier number for
---threads 1, but it also counts threads that spin while waiting).
+its OWN block of runs (never interleaved call by call: on a 2-core machine
+alternating calls make the two libraries' thread pools fight and corrupt the
+numbers). To keep a slow drift of the machine's load from favouring one side,
+the blocks are repeated in several rounds (numpy block, torch block, then the
+other way round, ...). Reported: the median over all runs of each side, of
+the wall-clock time and of the process CPU time (the sum over all threads; on
+a loaded machine this is the steadier number for --threads 1, but it also
+counts threads that spin while waiting), and the lowest and highest ratio of
+the single rounds, which shows how much the machine moved during the run.
 
 GFLOP/s counts only the matrix products: forward 2 N T 4H (D + H), backward
 about twice that, so 3 * 2 N T 4H (D + H) per step. "% peak" compares with a
@@ -50,7 +54,9 @@ def parse_args(argv=None):
                     help="torch.set_num_threads(N) and numpy's BLAS threads = N "
                          "(default: each library's own default)")
     ap.add_argument("--repeats", type=int, default=None,
-                    help="timed runs per measurement (default 11, --quick 5)")
+                    help="timed runs per block (default 11, --quick 5)")
+    ap.add_argument("--rounds", type=int, default=None,
+                    help="rounds of (numpy block, torch block) per size (default 3, --quick 1)")
     return ap.parse_args(argv)
 
 
@@ -135,6 +141,12 @@ def describe_machine():
 # ----------------------------------------------------------------------------
 def measure(fn, repeats, warmup):
     """Warm up, then time ``fn`` ``repeats`` times; medians of (wall, cpu) seconds."""
+    wall, cpu = timed_runs(fn, repeats, warmup)
+    return float(np.median(wall)), float(np.median(cpu))
+
+
+def timed_runs(fn, repeats, warmup):
+    """Warm up, then time ``fn`` ``repeats`` times; lists of (wall, cpu) seconds."""
     for _ in range(warmup):
         fn()
     wall, cpu = [], []
@@ -143,7 +155,31 @@ def measure(fn, repeats, warmup):
         fn()
         cpu.append(time.process_time() - c0)
         wall.append(time.perf_counter() - w0)
-    return float(np.median(wall)), float(np.median(cpu))
+    return wall, cpu
+
+
+def compare(numpy_fn, torch_fn, repeats, warmup, rounds):
+    """Time both sides in alternating blocks, ``rounds`` rounds.
+
+    Returns (medians, round_ratios): medians[side] = (wall, cpu) median
+    seconds over all runs of that side; round_ratios = numpy / torch median
+    wall time of each round.
+    """
+    fns = {"numpy": numpy_fn, "torch": torch_fn}
+    runs = {side: ([], []) for side in fns}
+    round_ratios = []
+    for r in range(rounds):
+        order = ("numpy", "torch") if r % 2 == 0 else ("torch", "numpy")
+        this_round = {}
+        for side in order:
+            # warm up in every block: the other library has just used the caches and threads
+            wall, cpu = timed_runs(fns[side], repeats, warmup)
+            runs[side][0].extend(wall)
+            runs[side][1].extend(cpu)
+            this_round[side] = np.median(wall)
+        round_ratios.append(this_round["numpy"] / this_round["torch"])
+    medians = {side: (float(np.median(w)), float(np.median(c))) for side, (w, c) in runs.items()}
+    return medians, round_ratios
 
 
 def matmul_peak(repeats):
@@ -235,13 +271,15 @@ def check_agreement(N, T, D, H):
 # ----------------------------------------------------------------------------
 def main():
     repeats = ARGS.repeats or (5 if ARGS.quick else 11)
+    rounds = ARGS.rounds or (1 if ARGS.quick else 3)
     warmup = 2 if ARGS.quick else 3
     limiter, thread_lines = setup_threads()
     print("# numpy LSTM (lstm_course) vs torch.nn.LSTM, forward + full BPTT backward")
     print("machine:", describe_machine())
     for line in thread_lines:
         print(line)
-    print(f"median of {repeats} runs after {warmup} warm-up runs; each side timed in its own block")
+    print(f"{rounds} round(s) per size; in each, each side timed in its own block of {repeats} "
+          f"runs after {warmup} warm-up runs; medians over all runs of a side")
 
     for N, T, D, H in SIZES:
         err = check_agreement(N, T, D, H)
@@ -252,26 +290,30 @@ def main():
         f"{lib} {dt} {peaks[lib, dt]:.0f}" for dt in DTYPES for lib in ("numpy", "torch")))
     print()
     header = (f"{'dtype':8} {'(N, T, D, H)':18} {'numpy ms':>9} {'torch ms':>9} {'ratio':>6}  "
-              f"{'cpu np':>8} {'cpu th':>8} {'ratio':>6}  {'np GF/s':>8} {'%pk':>4} {'th GF/s':>8} {'%pk':>4}")
+              f"{'rounds':>9}  {'cpu np':>8} {'cpu th':>8} {'ratio':>6}  "
+              f"{'np GF/s':>8} {'%pk':>4} {'th GF/s':>8} {'%pk':>4}")
     print(header)
     print("-" * len(header))
     rows = []
     for dt in DTYPES:
         for N, T, D, H in SIZES:
             p, lstm = make_problem(N, T, D, H, dt)
-            np_wall, np_cpu = measure(numpy_step(p), repeats, warmup)
-            th_wall, th_cpu = measure(torch_step(p, lstm), repeats, warmup)
+            medians, round_ratios = compare(numpy_step(p), torch_step(p, lstm),
+                                            repeats, warmup, rounds)
+            (np_wall, np_cpu), (th_wall, th_cpu) = medians["numpy"], medians["torch"]
+            spread = f"{min(round_ratios):.2f}-{max(round_ratios):.2f}"
             gflop = 3 * 2.0 * N * T * 4 * H * (D + H) / 1e9
             np_gf, th_gf = gflop / np_wall, gflop / th_wall
             row = (f"{dt:8} {str((N, T, D, H)):18} {np_wall * 1e3:9.2f} {th_wall * 1e3:9.2f} "
-                   f"{np_wall / th_wall:6.2f}  {np_cpu * 1e3:8.2f} {th_cpu * 1e3:8.2f} "
+                   f"{np_wall / th_wall:6.2f} {spread:>9}  {np_cpu * 1e3:8.2f} {th_cpu * 1e3:8.2f} "
                    f"{np_cpu / th_cpu:6.2f}  {np_gf:8.1f} {100 * np_gf / peaks['numpy', dt]:4.0f} "
                    f"{th_gf:8.1f} {100 * th_gf / peaks['torch', dt]:4.0f}")
             print(row, flush=True)
             rows.append(row)
     load = os.getloadavg()
-    print(f"\nratio = numpy / torch (below 1: numpy is faster). ms and GFLOP/s: wall clock; "
-          f"cpu: process CPU time. load average at the end: {load[0]:.2f}")
+    print(f"\nratio = numpy / torch (below 1: numpy is faster); rounds = lowest and highest ratio "
+          f"of the single rounds. ms and GFLOP/s: wall clock; cpu: process CPU time. "
+          f"load average at the end: {load[0]:.2f}")
     if limiter is not None:
         limiter.restore_original_limits()
 

@@ -394,12 +394,13 @@ def lstm_forward(x, h0, Wx, Wh, b, *, c0=None, forget_gate=True, peepholes=None)
     hWh = np.empty((N, 4 * H), dtype=dtype)   # scratch for h_{t-1} (s Wh)
     ig = np.empty((N, H), dtype=dtype)        # scratch for i * g
     a_o_s = np.empty((N, H), dtype=dtype)     # scratch for the peephole o gate
+    gates_i, gates_f, gates_o, gates_g = split_gates(gates)   # (T, N, H) views, made once
 
     for t in range(T):
         a = gates[t]                          # (N, 4H), a view into the buffer
         np.matmul(hs[t], Wh_s, out=hWh)
         a += hWh                              # s * (x_t Wx + b + h_{t-1} Wh)
-        i, f, o, g = a[:, :H], a[:, H:2 * H], a[:, 2 * H:3 * H], a[:, 3 * H:]
+        i, f, o, g = gates_i[t], gates_f[t], gates_o[t], gates_g[t]   # views of a
         c_prev, c_next = cs[t], cs[t + 1]
         if peepholes is not None:
             i += p_i_s * c_prev               # i and f look at c_{t-1} ...
@@ -543,6 +544,9 @@ def lstm_backward(dh, cache, *, dc_T=None, return_dc0=False):
     local_c = np.empty((K, N, H), dtype=gates.dtype)
     local4 = local.reshape(K, N, 4, H)
     local_o = local[:, :, 2 * H:3 * H]
+    # Views made once, outside the loop (making a view costs time too):
+    das_i, das_f, das_o, _ = split_gates(das)   # (T, N, H) each: da_i, da_f, da_o of every step
+    dc_3d = dc[:, None, :]                      # dc as (N, 1, H), for the broadcast below
 
     for t_end in range(T, 0, -K):               # blocks [t0, t_end), the last one first
         t0 = max(0, t_end - K)
@@ -550,8 +554,7 @@ def lstm_backward(dh, cache, *, dc_T=None, return_dc0=False):
                            forget_gate, local[:t_end - t0], local_c[:t_end - t0])
         for t in range(t_end - 1, t0 - 1, -1):
             k = t - t0                          # step t in the block
-            da = das[t]
-            da_i, da_f, da_o = da[:, :H], da[:, H:2 * H], da[:, 2 * H:3 * H]
+            da = das[t]                         # (N, 4H): [da_i | da_f | da_o | da_g]
             np.add(dh_tm[t], dprev_h, out=dh_t)     # from the loss at t and from step t+1
             # h_t = o * tanh(c_t): c_t is reached through h_t as well
             np.multiply(dh_t, local_c[k], out=tmp)
@@ -563,20 +566,20 @@ def lstm_backward(dh, cache, *, dc_T=None, return_dc0=False):
             # derivative, all three in one broadcast product (dc as (N, 1, H)).
             # It also writes the o block, which is then overwritten: da_o
             # depends on dh_t, not on dc.
-            np.multiply(dc[:, None, :], local4[k], out=das4[t])
+            np.multiply(dc_3d, local4[k], out=das4[t])
             if peepholes is not None:
-                np.copyto(da_o, tmp)
+                np.copyto(das_o[t], tmp)
             else:
-                np.multiply(dh_t, local_o[k], out=da_o)
+                np.multiply(dh_t, local_o[k], out=das_o[t])
             if forget_gate:
                 dc *= f[t]                      # dc_{t-1} = dc_t * f: the carousel, gated
             else:
-                da_f[...] = 0                   # f = 1 is a constant: no gradient
+                das_f[t] = 0                    # f = 1 is a constant: no gradient
                 # and dc_{t-1} = dc_t: the error flows back unchanged
             if peepholes is not None:
-                dc += da_i * p_i                # i and f looked at c_{t-1}
+                dc += das_i[t] * p_i            # i and f looked at c_{t-1}
                 if forget_gate:
-                    dc += da_f * p_f
+                    dc += das_f[t] * p_f
             # a_t = x_t Wx + h_{t-1} Wh + b  ->  dh_{t-1} = da_t Wh^T
             np.matmul(da, WhT, out=dprev_h)
 
