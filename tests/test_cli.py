@@ -109,6 +109,62 @@ def test_assign_bundle_and_overwrite_protection(tmp_path, capsys):
 
 # --- the real repository ------------------------------------------------------
 
+def _tree(path):
+    return sorted(str(p.relative_to(path)) for p in path.rglob("*")
+                  if "__pycache__" not in p.parts and ".pytest_cache" not in p.parts)
+
+
+def test_assign_from_the_repository_ships_a_wheel_of_the_package(tmp_path):
+    import zipfile
+
+    watched = [ROOT / "src", ROOT / "book", ROOT / "solutions"]
+    before = [_tree(d) for d in watched] + [sorted(p.name for p in ROOT.iterdir())]
+    out = tmp_path / "hand-out"
+    written = cli.assign([4, 6], out, root=ROOT)
+    wheels = sorted(out.glob("lstm_course-*.whl"))
+    assert len(wheels) == 1 and wheels[0] in written
+    # requirements.txt installs exactly that file, by a path relative to the bundle
+    req_lines = [ln for ln in (out / "requirements.txt").read_text().splitlines()
+                 if ln and not ln.startswith("#")]
+    assert req_lines[0] == "./" + wheels[0].name
+    assert "file://" not in (out / "requirements.txt").read_text()
+    names = zipfile.ZipFile(wheels[0]).namelist()
+    for needed in ("lstm_course/lstm.py", "lstm_course/checks/__init__.py", "lstm_course/cli.py",
+                   "lstm_course/data/shakespeare_coriolanus.txt"):
+        assert needed in names, f"{needed} missing from the wheel"
+    assert not any("__pycache__" in n for n in names)
+    # building the wheel leaves nothing behind in the repository (no build/, no egg-info)
+    assert [_tree(d) for d in watched] + [sorted(p.name for p in ROOT.iterdir())] == before
+
+
+def test_assign_no_wheel_points_at_the_repository(tmp_path):
+    out = tmp_path / "hand-out"
+    assert cli.main(["assign", "--chapters", "4", "--out", str(out), "--root", str(ROOT),
+                     "--no-wheel"]) == 0
+    assert not list(out.glob("*.whl"))
+    req = (out / "requirements.txt").read_text()
+    assert "lstm-course @ " + ROOT.resolve().as_uri() in req
+    assert "replace this line" in req
+
+
+def test_build_wheel_fails_with_a_clear_error(tmp_path):
+    repo = tmp_path / "repo"
+    (repo / "src" / "lstm_course").mkdir(parents=True)
+    (repo / "pyproject.toml").write_text("this is not toml [\n")
+    (repo / "README.md").write_text("x\n")
+    with pytest.raises(RuntimeError, match="could not build the lstm_course wheel"):
+        cli.build_wheel(repo, tmp_path)
+
+
+def test_assign_reports_a_failed_wheel_build(tmp_path, capsys, monkeypatch):
+    def broken_build(root, dest):
+        raise RuntimeError("could not build the lstm_course wheel (pip wheel said: nothing)")
+    monkeypatch.setattr(cli, "build_wheel", broken_build)
+    assert cli.main(["assign", "--chapters", "4", "--out", str(tmp_path / "b"),
+                     "--root", str(ROOT)]) == 2
+    assert "could not build the lstm_course wheel" in capsys.readouterr().err
+
+
 def test_repository_exercises_are_in_sync_with_solutions():
     assert cli.check_sync(ROOT) == [], "run `lstm-course make-exercises`"
 
@@ -163,3 +219,20 @@ def test_solution_notebooks_have_valid_nbgrader_metadata():
             if cell.cell_type == "code" and meta.get("solution"):
                 assert cli.BEGIN in cell.source, f"{sol.name}: solution cell {meta['grade_id']} has no markers"
         assert len(ids) == len(set(ids)), f"{sol.name}: duplicate nbgrader grade_id"
+
+
+def test_binder_environment_installs_the_package_and_its_dependencies():
+    """The book's Binder button builds from binder/: it must install everything the notebooks import."""
+    import os
+    import re
+    tomllib = pytest.importorskip("tomllib")   # Python 3.11+
+
+    post_build = ROOT / "binder" / "postBuild"
+    assert os.access(post_build, os.X_OK), "binder/postBuild must be executable"
+    assert "pip install --no-deps ." in post_build.read_text()
+    binder_reqs = {re.split(r"[<>=!~ ]", line)[0].lower()
+                   for line in (ROOT / "binder" / "requirements.txt").read_text().splitlines()
+                   if line.strip() and not line.startswith("#")}
+    project = tomllib.loads((ROOT / "pyproject.toml").read_text())["project"]
+    needed = {re.split(r"[<>=!~ ]", dep)[0].lower() for dep in project["dependencies"]}
+    assert needed | {"jupyterlab"} <= binder_reqs

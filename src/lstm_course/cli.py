@@ -2,7 +2,7 @@
 
     lstm-course make-exercises [--root DIR]        solutions/ -> exercises/
     lstm-course check-sync [--root DIR]            fail if exercises/ is stale
-    lstm-course assign --chapters 4 6 --out DIR [--force]
+    lstm-course assign --chapters 4 6 --out DIR [--force] [--no-wheel]
                                                    a student bundle
 
 ``solutions/chNN_*.ipynb`` are the single source of truth. In code cells, every
@@ -14,7 +14,9 @@ of every cell are cleared, so nothing computed by the solution leaks either.
 import argparse
 import re
 import shutil
+import subprocess
 import sys
+import tempfile
 from pathlib import Path
 
 import nbformat
@@ -126,8 +128,46 @@ The chapters themselves (theory, derivations, figures) are in the course book.
 """
 
 
-def assign(chapters, out, root=".", force=False):
-    """Write a student bundle for ``chapters`` into ``out``; return the written paths."""
+def build_wheel(root, dest):
+    """Build the ``lstm_course`` wheel of the repository ``root`` into ``dest``; return its path.
+
+    pip builds from a temporary copy of ``pyproject.toml``, ``README.md`` and
+    ``src/``, so no ``build/`` or ``*.egg-info`` folder appears in the
+    repository, and without build isolation, so nothing is downloaded (the
+    build backend, setuptools, comes from this environment).
+    """
+    root, dest = Path(root), Path(dest)
+    with tempfile.TemporaryDirectory() as tmp:
+        for name in ("pyproject.toml", "README.md"):
+            shutil.copy2(root / name, tmp)
+        shutil.copytree(root / "src", Path(tmp) / "src",
+                        ignore=shutil.ignore_patterns("__pycache__", "*.egg-info"))
+        before = set(dest.glob("*.whl"))
+        result = subprocess.run(
+            [sys.executable, "-m", "pip", "wheel", "--no-deps", "--no-build-isolation",
+             "--disable-pip-version-check", "--quiet", "--wheel-dir", str(dest), tmp],
+            capture_output=True, text=True)
+    wheels = sorted(set(dest.glob("lstm_course-*.whl")) - before)
+    if result.returncode != 0 or len(wheels) != 1:
+        raise RuntimeError(
+            "could not build the lstm_course wheel (pip wheel said: "
+            f"{(result.stderr or result.stdout).strip()[-500:] or 'nothing'}); "
+            "install setuptools into this environment, or pass --no-wheel")
+    return wheels[0]
+
+
+def assign(chapters, out, root=".", force=False, wheel=True):
+    """Write a student bundle for ``chapters`` into ``out``; return the written paths.
+
+    The bundle holds the exercise notebooks (no solutions, no outputs), a
+    ``README.md`` for the students and a ``requirements.txt``. With ``wheel``
+    (the default) and ``root`` a repository (it has ``pyproject.toml``), the
+    wheel of the course package is built into the bundle and
+    ``requirements.txt`` installs it from there, so the folder is complete:
+    students need no access to the repository. With ``wheel=False`` the
+    requirement points at the repository on this machine, to be replaced
+    before handing out (e.g. by the URL of a public copy).
+    """
     root, out = Path(root), Path(out)
     chapters = sorted(set(int(c) for c in chapters))
     by_chapter = {chapter_number(p): p for p in _solution_paths(root)}
@@ -147,10 +187,21 @@ def assign(chapters, out, root=".", force=False):
         dst = out / sol.name
         dst.write_text(_render(ex), encoding="utf-8")
         written.append(dst)
-    pkg_req = "lstm-course @ file://" + str(root.resolve()) if (root / "pyproject.toml").exists() else "lstm-course"
+    if (root / "pyproject.toml").exists() and wheel:
+        whl = build_wheel(root, out)
+        written.append(whl)
+        pkg_comment = "# The course package: the wheel in this folder"
+        pkg_req = "./" + whl.name
+    elif (root / "pyproject.toml").exists():
+        pkg_comment = ("# The course package, from the repository on the instructor's machine:\n"
+                       "# replace this line with something your students can reach")
+        pkg_req = "lstm-course @ " + root.resolve().as_uri()
+    else:
+        pkg_comment = "# The course package"
+        pkg_req = "lstm-course"
     req = out / "requirements.txt"
     req.write_text(
-        "# The course package (point this at the course repository or a built wheel)\n"
+        f"{pkg_comment}\n"
         f"{pkg_req}\n"
         "numpy>=1.26,<3\nmatplotlib>=3.8,<4\nipywidgets>=8.1,<9\ntqdm>=4.66,<5\njupyterlab>=4.2,<5\n",
         encoding="utf-8",
@@ -172,6 +223,9 @@ def main(argv=None):
     p.add_argument("--out", required=True)
     p.add_argument("--root", default=".")
     p.add_argument("--force", action="store_true", help="overwrite --out if it exists")
+    p.add_argument("--no-wheel", action="store_true",
+                   help="do not put a wheel of the course package into the bundle; its "
+                        "requirements.txt then points at this repository, to be replaced")
     args = parser.parse_args(argv)
 
     if args.command == "make-exercises":
@@ -189,8 +243,9 @@ def main(argv=None):
         return 0
     if args.command == "assign":
         try:
-            written = assign(args.chapters, args.out, root=args.root, force=args.force)
-        except (ValueError, FileExistsError) as exc:
+            written = assign(args.chapters, args.out, root=args.root, force=args.force,
+                             wheel=not args.no_wheel)
+        except (ValueError, FileExistsError, RuntimeError) as exc:
             print(f"error: {exc}", file=sys.stderr)
             return 2
         for path in written:
