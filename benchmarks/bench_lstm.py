@@ -18,8 +18,18 @@ the blocks are repeated in several rounds (numpy block, torch block, then the
 other way round, ...). Reported: the median over all runs of each side, of
 the wall-clock time and of the process CPU time (the sum over all threads; on
 a loaded machine this is the steadier number for --threads 1, but it also
-counts threads that spin while waiting), and the lowest and highest ratio of
-the single rounds, which shows how much the machine moved during the run.
+counts threads that spin while waiting), the lowest and highest ratio of the
+single rounds, which shows how much the machine moved during the run, and the
+minor page faults per call (memory the process had to get from the kernel
+afresh).
+
+Sharing one process has a side effect besides threads: glibc's malloc adapts
+its thresholds for returning freed memory to the kernel to the largest blocks
+the process has freed so far, so the agreement check, the matmul peak and the
+other library's allocations change how often a side's allocations page-fault.
+``--isolated`` therefore times each block in a fresh process that runs only
+that library's LSTM (the situation of a training script); compare the two
+tables, and see benchmarks/README.md.
 
 GFLOP/s counts only the matrix products: forward 2 N T 4H (D + H), backward
 about twice that, so 3 * 2 N T 4H (D + H) per step. "% peak" compares with a
@@ -36,7 +46,10 @@ Needs PyTorch (the CPU build): pip install torch==2.13.0. threadpoolctl is optio
 and to report numpy's BLAS threads and kernel).
 """
 import argparse
+import json
 import os
+import resource
+import subprocess
 import sys
 import time
 from pathlib import Path
@@ -57,6 +70,10 @@ def parse_args(argv=None):
                     help="timed runs per block (default 11, --quick 5)")
     ap.add_argument("--rounds", type=int, default=None,
                     help="rounds of (numpy block, torch block) per size (default 3, --quick 1)")
+    ap.add_argument("--isolated", action="store_true",
+                    help="time every block in a fresh process that runs only that library")
+    ap.add_argument("--worker", nargs=6, metavar=("SIDE", "DTYPE", "N", "T", "D", "H"),
+                    help=argparse.SUPPRESS)   # internal: one block, for --isolated
     return ap.parse_args(argv)
 
 
@@ -141,45 +158,79 @@ def describe_machine():
 # ----------------------------------------------------------------------------
 def measure(fn, repeats, warmup):
     """Warm up, then time ``fn`` ``repeats`` times; medians of (wall, cpu) seconds."""
-    wall, cpu = timed_runs(fn, repeats, warmup)
+    wall, cpu, _ = timed_runs(fn, repeats, warmup)
     return float(np.median(wall)), float(np.median(cpu))
 
 
+def minor_faults():
+    return resource.getrusage(resource.RUSAGE_SELF).ru_minflt
+
+
 def timed_runs(fn, repeats, warmup):
-    """Warm up, then time ``fn`` ``repeats`` times; lists of (wall, cpu) seconds."""
+    """Warm up, then time ``fn`` ``repeats`` times.
+
+    Returns (wall, cpu, faults): lists of seconds per run, and the minor page
+    faults per run (mean over the timed runs).
+    """
     for _ in range(warmup):
         fn()
     wall, cpu = [], []
+    f0 = minor_faults()
     for _ in range(repeats):
         w0, c0 = time.perf_counter(), time.process_time()
         fn()
         cpu.append(time.process_time() - c0)
         wall.append(time.perf_counter() - w0)
-    return wall, cpu
+    return wall, cpu, (minor_faults() - f0) / repeats
 
 
-def compare(numpy_fn, torch_fn, repeats, warmup, rounds):
+def block_in_fresh_process(side, dtype, size, repeats):
+    """``timed_runs`` of one side, in a new Python process that runs only that side."""
+    cmd = [sys.executable, str(Path(__file__).resolve()), "--worker", side, dtype,
+           *map(str, size), "--repeats", str(repeats)]
+    if ARGS.quick:
+        cmd.append("--quick")
+    if ARGS.threads is not None:
+        cmd += ["--threads", str(ARGS.threads)]
+    out = subprocess.run(cmd, capture_output=True, text=True, check=True).stdout
+    result = json.loads(out.strip().splitlines()[-1])
+    return result["wall"], result["cpu"], result["faults"]
+
+
+def worker(side, dtype, size, repeats, warmup):
+    """--worker: time one block of one side in this (fresh) process; print JSON."""
+    setup_threads()
+    p, lstm = make_problem(*size, dtype)
+    fn = numpy_step(p) if side == "numpy" else torch_step(p, lstm)
+    wall, cpu, faults = timed_runs(fn, repeats, warmup)
+    print(json.dumps({"wall": wall, "cpu": cpu, "faults": faults}))
+
+
+def compare(blocks, rounds):
     """Time both sides in alternating blocks, ``rounds`` rounds.
 
-    Returns (medians, round_ratios): medians[side] = (wall, cpu) median
-    seconds over all runs of that side; round_ratios = numpy / torch median
-    wall time of each round.
+    ``blocks[side]()`` warms up and times one block of that side and returns
+    what ``timed_runs`` returns. Returns (medians, faults, round_ratios):
+    medians[side] = (wall, cpu) median seconds over all runs of that side,
+    faults[side] = minor page faults per run (mean over the blocks), and
+    round_ratios = numpy / torch median wall time of each round.
     """
-    fns = {"numpy": numpy_fn, "torch": torch_fn}
-    runs = {side: ([], []) for side in fns}
+    runs = {side: ([], [], []) for side in blocks}
     round_ratios = []
     for r in range(rounds):
         order = ("numpy", "torch") if r % 2 == 0 else ("torch", "numpy")
         this_round = {}
         for side in order:
             # warm up in every block: the other library has just used the caches and threads
-            wall, cpu = timed_runs(fns[side], repeats, warmup)
+            wall, cpu, faults = blocks[side]()
             runs[side][0].extend(wall)
             runs[side][1].extend(cpu)
+            runs[side][2].append(faults)
             this_round[side] = np.median(wall)
         round_ratios.append(this_round["numpy"] / this_round["torch"])
-    medians = {side: (float(np.median(w)), float(np.median(c))) for side, (w, c) in runs.items()}
-    return medians, round_ratios
+    medians = {side: (float(np.median(w)), float(np.median(c))) for side, (w, c, _) in runs.items()}
+    faults = {side: float(np.mean(f)) for side, (_, _, f) in runs.items()}
+    return medians, faults, round_ratios
 
 
 def matmul_peak(repeats):
@@ -273,6 +324,10 @@ def main():
     repeats = ARGS.repeats or (5 if ARGS.quick else 11)
     rounds = ARGS.rounds or (1 if ARGS.quick else 3)
     warmup = 2 if ARGS.quick else 3
+    if ARGS.worker:
+        side, dtype, *size = ARGS.worker
+        worker(side, dtype, tuple(int(v) for v in size), repeats, warmup)
+        return
     limiter, thread_lines = setup_threads()
     print("# numpy LSTM (lstm_course) vs torch.nn.LSTM, forward + full BPTT backward")
     print("machine:", describe_machine())
@@ -280,6 +335,9 @@ def main():
         print(line)
     print(f"{rounds} round(s) per size; in each, each side timed in its own block of {repeats} "
           f"runs after {warmup} warm-up runs; medians over all runs of a side")
+    if ARGS.isolated:
+        print("--isolated: every block runs in a fresh process that runs only that library "
+              "(agreement and matmul peak: in this process)")
 
     for N, T, D, H in SIZES:
         err = check_agreement(N, T, D, H)
@@ -291,15 +349,21 @@ def main():
     print()
     header = (f"{'dtype':8} {'(N, T, D, H)':18} {'numpy ms':>9} {'torch ms':>9} {'ratio':>6}  "
               f"{'rounds':>9}  {'cpu np':>8} {'cpu th':>8} {'ratio':>6}  "
-              f"{'np GF/s':>8} {'%pk':>4} {'th GF/s':>8} {'%pk':>4}")
+              f"{'np GF/s':>8} {'%pk':>4} {'th GF/s':>8} {'%pk':>4}  {'flt np':>6} {'flt th':>6}")
     print(header)
     print("-" * len(header))
     rows = []
     for dt in DTYPES:
         for N, T, D, H in SIZES:
-            p, lstm = make_problem(N, T, D, H, dt)
-            medians, round_ratios = compare(numpy_step(p), torch_step(p, lstm),
-                                            repeats, warmup, rounds)
+            size = (N, T, D, H)
+            if ARGS.isolated:
+                blocks = {side: (lambda side=side: block_in_fresh_process(side, dt, size, repeats))
+                          for side in ("numpy", "torch")}
+            else:
+                p, lstm = make_problem(N, T, D, H, dt)
+                blocks = {"numpy": lambda f=numpy_step(p): timed_runs(f, repeats, warmup),
+                          "torch": lambda f=torch_step(p, lstm): timed_runs(f, repeats, warmup)}
+            medians, faults, round_ratios = compare(blocks, rounds)
             (np_wall, np_cpu), (th_wall, th_cpu) = medians["numpy"], medians["torch"]
             spread = f"{min(round_ratios):.2f}-{max(round_ratios):.2f}"
             gflop = 3 * 2.0 * N * T * 4 * H * (D + H) / 1e9
@@ -307,13 +371,14 @@ def main():
             row = (f"{dt:8} {str((N, T, D, H)):18} {np_wall * 1e3:9.2f} {th_wall * 1e3:9.2f} "
                    f"{np_wall / th_wall:6.2f} {spread:>9}  {np_cpu * 1e3:8.2f} {th_cpu * 1e3:8.2f} "
                    f"{np_cpu / th_cpu:6.2f}  {np_gf:8.1f} {100 * np_gf / peaks['numpy', dt]:4.0f} "
-                   f"{th_gf:8.1f} {100 * th_gf / peaks['torch', dt]:4.0f}")
+                   f"{th_gf:8.1f} {100 * th_gf / peaks['torch', dt]:4.0f}  "
+                   f"{faults['numpy']:6.0f} {faults['torch']:6.0f}")
             print(row, flush=True)
             rows.append(row)
     load = os.getloadavg()
     print(f"\nratio = numpy / torch (below 1: numpy is faster); rounds = lowest and highest ratio "
-          f"of the single rounds. ms and GFLOP/s: wall clock; cpu: process CPU time. "
-          f"load average at the end: {load[0]:.2f}")
+          f"of the single rounds. ms and GFLOP/s: wall clock; cpu: process CPU time; "
+          f"flt: minor page faults per call. load average at the end: {load[0]:.2f}")
     if limiter is not None:
         limiter.restore_original_limits()
 

@@ -583,3 +583,55 @@ def test_backward_is_the_same_for_any_time_block_size(variant, monkeypatch):
         for a, b in zip(one_block, blocked):
             for x, y in zip(a if isinstance(a, tuple) else [a], b if isinstance(b, tuple) else [b]):
                 np.testing.assert_array_equal(x, y)
+
+
+# ---------------------------------------------------------------------------
+# forward caches carved out of recycled memory
+# ---------------------------------------------------------------------------
+def _forward(seed, N=3, T=6, D=4, H=5, dtype=np.float64):
+    p = make_params(np.random.default_rng(seed), N, T, D, H, dtype=dtype)
+    return lstm_forward(p["x"], p["h0"], p["Wx"], p["Wh"], p["b"], c0=p["c0"])
+
+
+def test_cache_memory_is_recycled_once_nothing_refers_to_it():
+    import weakref
+
+    h, cache = _forward(1)
+    block = weakref.ref(cache["gates"].base)
+    assert all(cache[k].base is block() for k in ("x_tm", "gates", "hs", "cs", "tanh_cs"))
+    del h, cache                                  # the cache is gone ...
+    h2, cache2 = _forward(2)
+    assert block() is not None and cache2["gates"].base is block()   # ... so its memory is reused
+    # while a cache is alive, a new call gets other memory
+    h3, cache3 = _forward(3)
+    assert not np.shares_memory(cache3["gates"], cache2["gates"])
+
+
+def test_a_kept_slice_of_a_dropped_cache_is_never_overwritten():
+    h, cache = _forward(4)
+    kept_c = cache["cs"][-1]                      # a view: it keeps the whole block alive
+    kept_gates = cache["gates"][2:4, :, 1]
+    saved = kept_c.copy(), kept_gates.copy()
+    del h, cache
+    for seed in range(5, 9):                      # several calls with other numbers, same shapes
+        _, other = _forward(seed)
+        assert not np.shares_memory(other["gates"], kept_gates)
+        del other
+    np.testing.assert_array_equal(kept_c, saved[0])
+    np.testing.assert_array_equal(kept_gates, saved[1])
+
+
+def test_recycling_gives_the_same_numbers_and_keeps_few_blocks():
+    import lstm_course.lstm as lstm_module
+
+    fresh = [(_forward(seed)[0]) for seed in (11, 12)]
+    lstm_module._clear_workspace()
+    for _ in range(3):                            # recycled memory, same results
+        again = [(_forward(seed)[0]) for seed in (11, 12)]
+        for a, b in zip(fresh, again):
+            np.testing.assert_array_equal(a, b)
+    for shape in [(2, 3, 4, 5), (3, 3, 4, 5), (2, 4, 4, 5), (2, 3, 4, 6)]:
+        _forward(0, *shape)
+    assert len(lstm_module._workspace_store.blocks) <= lstm_module._KEEP_BLOCKS
+    lstm_module._clear_workspace()
+    assert not hasattr(lstm_module._workspace_store, "blocks")
