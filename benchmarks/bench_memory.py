@@ -14,9 +14,10 @@ derived from what is cached, per time step and per sequence:
     ----------------------------------------------------------------
              D + 7H numbers  ->  N (D + 7H) * itemsize bytes per time step
 
-It also reports the scratch buffer that ``lstm_backward`` keeps between calls
-(the gradients w.r.t. the pre-activations, 4H numbers per step and sequence;
-see ``_workspace`` in lstm.py), and, for comparison, the cache of a loop of the
+It also reports the scratch buffers that ``lstm_backward`` keeps between calls
+(the gradients w.r.t. the pre-activations, 4H numbers per step and sequence,
+and dx before it is put back into batch-major order, D numbers; see
+``_workspace`` in lstm.py), and, for comparison, the cache of a loop of the
 readable step functions (whose dicts hold x_t, h_{t-1}, c_{t-1}, i, f, o, g,
 c_t and tanh c_t; x_t is a view of the input and c_{t-1} is the previous
 step's c_t, so they add 7H numbers per step: the same as the sequence cache
@@ -107,7 +108,8 @@ def main():
             steps = (step_caches(N, T2, D, H, dtype) - step_caches(N, T1, D, H, dtype)) / (T2 - T1)
             print(f"{dtype:8} {str((N, D, H)):15} {per_step:10.0f} {theory:15d} "
                   f"{'yes' if per_step == theory else 'NO':>6} {scratch:17.0f} {steps:20.0f}")
-    print("\nbwd scratch: lstm_backward's reused (T, N, 4H) buffer, theory N*4H*itemsize per step.")
+    print("\nbwd scratch: lstm_backward's reused (T, N, 4H) and (T, N, D) buffers, "
+          "theory N*(4H + D)*itemsize per step.")
     print("step-fn caches: a Python list of lstm_step_forward caches, theory N*7H*itemsize "
           "(x_t is a view of the input, c_{t-1} the previous step's c_t).")
 

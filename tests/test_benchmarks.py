@@ -59,3 +59,4 @@ def test_bench_memory_cache_size_matches_the_cached_arrays():
         itemsize = 4 if dtype == "float32" else 8
         assert theory == n * (d + 7 * h) * itemsize
         assert measured == theory, row
+        assert int(row[7]) == n * (4 * h + d) * itemsize, row   # lstm_backward's scratch
