@@ -295,7 +295,9 @@ def lstm_step_backward(dnext_h, dnext_c, cache):
 #     returned (outputs are always new arrays, never views of a workspace);
 #   * per thread (threading.local), so concurrent calls do not share buffers.
 # The memory (as large as the forward cache's ``gates``) stays allocated after
-# the call; ``_clear_workspace()`` releases it.
+# the call; ``_clear_workspace()`` releases it. (The same per-thread store also
+# keeps, apart from the scratch, the recycled memory of forward caches: see
+# ``_cache_arrays`` below.)
 _workspace_store = threading.local()
 
 
