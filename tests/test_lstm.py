@@ -539,11 +539,12 @@ def test_saturated_gates_give_no_warnings_and_finite_values():
 # scratch buffers reused between calls
 # ---------------------------------------------------------------------------
 @pytest.mark.parametrize("dtype", [np.float32, np.float64])
-def test_outputs_are_not_overwritten_by_later_calls(dtype):
+@pytest.mark.parametrize("N, T", [(3, 6), (1, 6), (3, 1)])   # N or T = 1: transposes are contiguous
+def test_outputs_are_not_overwritten_by_later_calls(dtype, N, T):
     """lstm_backward reuses scratch memory between calls (``_workspace``):
     nothing it or lstm_forward returns may be a view of it."""
     rng = np.random.default_rng(9)
-    N, T, D, H = 3, 6, 4, 5
+    D, H = 4, 5
     p = make_params(rng, N, T, D, H, dtype=dtype)
     dh = rng.standard_normal((N, T, H)).astype(dtype)
     h, cache = lstm_forward(p["x"], p["h0"], p["Wx"], p["Wh"], p["b"], c0=p["c0"])
@@ -560,6 +561,12 @@ def test_outputs_are_not_overwritten_by_later_calls(dtype):
         np.testing.assert_array_equal(before, again)
     for a in [h, h2, *grads, *grads2]:
         assert a.base is None or not any(np.shares_memory(a, b) for b in [h2, *grads2] if b is not a)
+    # and nothing returned shares memory with a cache (editing it cannot corrupt one)
+    states = lstm_states(cache)
+    for a in [h, *grads, *lstm_final_state(cache), *states.values()]:
+        for arr in cache.values():
+            if isinstance(arr, np.ndarray) and arr.ndim == 3:
+                assert not np.shares_memory(a, arr)
 
 
 @pytest.mark.parametrize("variant", list(VARIANTS))
@@ -635,3 +642,22 @@ def test_recycling_gives_the_same_numbers_and_keeps_few_blocks():
     assert len(lstm_module._workspace_store.blocks) <= lstm_module._KEEP_BLOCKS
     lstm_module._clear_workspace()
     assert not hasattr(lstm_module._workspace_store, "blocks")
+
+
+def test_a_loop_that_keeps_the_previous_cache_alive_cycles_through_two_blocks():
+    """``h, cache = lstm_forward(...)`` in a loop: the old cache is still bound
+    while the next forward pass runs, so two blocks take turns, and no new
+    memory is allocated after the first two steps."""
+    import weakref
+
+    import lstm_course.lstm as lstm_module
+
+    lstm_module._clear_workspace()
+    blocks = {}
+    cache = None
+    for seed in range(6):
+        h, cache = _forward(seed)
+        block = cache["gates"].base
+        blocks.setdefault(id(block), weakref.ref(block))
+        del block
+    assert len(blocks) == 2 and all(ref() is not None for ref in blocks.values())

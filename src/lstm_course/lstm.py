@@ -291,13 +291,13 @@ def lstm_step_backward(dnext_h, dnext_c, cache):
 # page-faulting) up to tens of megabytes per call, each thread keeps ONE
 # buffer per name here and reuses it while shape and dtype stay the same (a
 # new shape replaces it). Rules that keep this safe:
-#   * only scratch lives here: nothing in a forward cache and nothing that is
-#     returned (outputs are always new arrays, never views of a workspace);
+#   * ``arrays`` holds only scratch: never returned, never part of a cache
+#     (outputs are always new arrays, never views of a workspace);
 #   * per thread (threading.local), so concurrent calls do not share buffers.
-# The memory (as large as the forward cache's ``gates``) stays allocated after
-# the call; ``_clear_workspace()`` releases it. (The same per-thread store also
-# keeps, apart from the scratch, the recycled memory of forward caches: see
-# ``_cache_arrays`` below.)
+# The memory (about the size of the forward cache's ``gates`` plus ``x``)
+# stays allocated after the call; ``_clear_workspace()`` releases it. The same
+# per-thread store keeps, under ``blocks``, the memory that forward caches are
+# carved from: see ``_cache_arrays`` below.
 _workspace_store = threading.local()
 
 
@@ -325,23 +325,27 @@ def _clear_workspace():
 # again in the next (measured in a process that runs only the LSTM: about
 # 6 000 page faults per step at that size, and 15-20 ms of a ~135 ms step).
 # So ``lstm_forward`` carves its cache arrays out of ONE block of memory from
-# ``_cache_arrays``, which keeps the last few blocks and hands a block out
-# again once nothing refers to it any more. That test is exact: each cache
-# array is a view of the block, and every view (also a slice of it that the
-# caller kept, e.g. ``cache["hs"][-1]``) holds a reference to the block; the
-# block is free when the only references left are the store's own.
-_KEEP_BLOCKS = 2        # blocks kept per thread (one for the cache in use, one spare)
+# ``_cache_arrays``, which keeps the last ``_KEEP_BLOCKS`` blocks and hands a
+# block out again once nothing refers to it any more. Each cache array is a
+# view of the block, and every view (also a slice of it that the caller kept,
+# e.g. ``cache["hs"][-1]``, a memoryview, or a tensor from torch.from_numpy)
+# holds a Python reference to the block; the block is free when the only
+# reference left is the store's own. (Only a raw pointer, e.g. from
+# ``arr.ctypes.data``, holds no reference: do not keep one to a cache array
+# after the cache is gone.)
+_KEEP_BLOCKS = 4   # a training loop keeps the previous cache alive while the next
+                   # forward pass runs: 2 blocks per layer (or per batch shape)
 
 
 def _references(blocks, k):
-    """Reference count of ``blocks[k]`` as seen from here (see ``_FREE``)."""
+    """Reference count of ``blocks[k]``.
+
+    ``sys.getrefcount`` also counts the references that the call itself makes;
+    passing the list, not the block, makes the list's the only other one. A
+    free block is recognised by comparing with the count of an object that
+    only a list refers to, measured with this same function.
+    """
     return sys.getrefcount(blocks[k])
-
-
-# The count of a block that only the store's list refers to, measured once with
-# the same code, so that the comparison does not depend on how a Python version
-# counts the temporary references of a call.
-_FREE = _references([np.empty(0)], 0)
 
 
 def _cache_arrays(shapes, dtype):
@@ -354,9 +358,10 @@ def _cache_arrays(shapes, dtype):
     sizes = [math.prod(shape) for shape in shapes]
     total, dtype = sum(sizes), np.dtype(dtype)
     blocks = _workspace_store.__dict__.setdefault("blocks", [])
+    free = _references([object()], 0)       # the count of a block no cache uses
     block = None
     for k in range(len(blocks)):
-        if blocks[k].size == total and blocks[k].dtype == dtype and _references(blocks, k) == _FREE:
+        if blocks[k].size == total and blocks[k].dtype == dtype and _references(blocks, k) == free:
             block = blocks.pop(k)           # most recently used goes to the end
             break
     if block is None:
@@ -445,7 +450,9 @@ def lstm_forward(x, h0, Wx, Wh, b, *, c0=None, forget_gate=True, peepholes=None)
     np.matmul(x_tm.reshape(T * N, D), Wx_s, out=gates.reshape(T * N, 4 * H))
     gates += b_s
 
-    # Optimisation 4: preallocate everything, also the scratch of the loop.
+    # Optimisation 4: the loop allocates nothing: its scratch and the views of
+    # the four gates are made once, here, and every operation in it writes
+    # into an existing buffer (out=, +=, *=).
     hs[0] = h0
     cs[0] = 0 if c0 is None else c0
     hWh = np.empty((N, 4 * H), dtype=dtype)   # scratch for h_{t-1} (s Wh)
@@ -483,9 +490,10 @@ def lstm_forward(x, h0, Wx, Wh, b, *, c0=None, forget_gate=True, peepholes=None)
         np.tanh(c_next, out=tanh_cs[t])
         np.multiply(o, tanh_cs[t], out=hs[t + 1])
 
-    # Back to batch-major (N, T, H); a copy, so that editing h cannot corrupt
-    # the cache.
-    h = np.ascontiguousarray(hs[1:].transpose(1, 0, 2))
+    # Back to batch-major (N, T, H); a copy (``.copy()`` always copies, also
+    # when N = 1 or T = 1 make the transposed view contiguous already), so that
+    # editing h cannot corrupt the cache.
+    h = hs[1:].transpose(1, 0, 2).copy()
     cache = {
         "x_tm": x_tm, "hs": hs, "cs": cs, "tanh_cs": tanh_cs, "gates": gates,
         "Wx": Wx, "Wh": Wh, "forget_gate": bool(forget_gate),
@@ -603,7 +611,8 @@ def lstm_backward(dh, cache, *, dc_T=None, return_dc0=False):
     local_o = local[:, :, 2 * H:3 * H]
     # Views made once, outside the loop (making a view costs time too):
     das_i, das_f, das_o, _ = split_gates(das)   # (T, N, H) each: da_i, da_f, da_o of every step
-    dc_3d = dc[:, None, :]                      # dc as (N, 1, H), for the broadcast below
+    dc_3d = dc[:, None, :]                      # dc as (N, 1, H), for the broadcast below;
+                                                # valid because dc is only changed in place
 
     for t_end in range(T, 0, -K):               # blocks [t0, t_end), the last one first
         t0 = max(0, t_end - K)
@@ -652,7 +661,7 @@ def lstm_backward(dh, cache, *, dc_T=None, return_dc0=False):
     # batch-major, a new array.
     dx_tm = _workspace("dx_tm", (T * N, D), dtype)
     np.matmul(das_2d, Wx.T, out=dx_tm)
-    dx = np.ascontiguousarray(dx_tm.reshape(T, N, D).transpose(1, 0, 2))
+    dx = dx_tm.reshape(T, N, D).transpose(1, 0, 2).copy()   # never a view of the scratch
     dh0 = dprev_h
 
     grads = [dx, dh0, dWx, dWh, db]
@@ -688,8 +697,8 @@ def lstm_states(cache):
     gates = cache["gates"]
     H = cache["hs"].shape[2]
 
-    def bm(arr):  # time-major (T, N, H) -> batch-major (N, T, H) copy
-        return np.ascontiguousarray(arr.transpose(1, 0, 2))
+    def bm(arr):  # time-major (T, N, H) -> batch-major (N, T, H), always a copy
+        return arr.transpose(1, 0, 2).copy()
 
     f = bm(gates[:, :, H:2 * H]) if cache["forget_gate"] else \
         np.ones_like(bm(gates[:, :, :H]))
