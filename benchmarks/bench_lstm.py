@@ -202,6 +202,12 @@ def worker(side, dtype, size, repeats, warmup):
     setup_threads()
     p, lstm = make_problem(*size, dtype)
     fn = numpy_step(p) if side == "numpy" else torch_step(p, lstm)
+    # A new process starts cold (caches, CPU clock, lazy initialisation): for
+    # the small sizes a few warm-up runs take only milliseconds, so warm up
+    # for at least half a second.
+    t_end = time.perf_counter() + 0.5
+    while time.perf_counter() < t_end:
+        fn()
     wall, cpu, faults = timed_runs(fn, repeats, warmup)
     print(json.dumps({"wall": wall, "cpu": cpu, "faults": faults}))
 
