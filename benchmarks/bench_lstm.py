@@ -23,13 +23,16 @@ single rounds, which shows how much the machine moved during the run, and the
 minor page faults per call (memory the process had to get from the kernel
 afresh).
 
-Sharing one process has a side effect besides threads: glibc's malloc adapts
-its thresholds for returning freed memory to the kernel to the largest blocks
-the process has freed so far, so the agreement check, the matmul peak and the
+Sharing one process has a side effect besides threads: glibc's malloc serves
+a large request either with mmap (returned to the kernel when freed) or from
+its heap (whose top it gives back once more than a threshold is free), and
+both thresholds adapt to the largest mmapped block (up to 32 MiB) that the
+process has freed so far. So the agreement check, the matmul peak and the
 other library's allocations change how often a side's allocations page-fault.
-``--isolated`` therefore times each block in a fresh process that runs only
-that library's LSTM (the situation of a training script); compare the two
-tables, and see benchmarks/README.md.
+``--isolated`` therefore times each block in a fresh process that times only
+that library's LSTM (the situation of a training script; torch is imported in
+both kinds of process, because this script needs it); compare the two tables,
+and see benchmarks/README.md.
 
 GFLOP/s counts only the matrix products: forward 2 N T 4H (D + H), backward
 about twice that, so 3 * 2 N T 4H (D + H) per step. "% peak" compares with a
@@ -40,6 +43,7 @@ Run from the repository root:
 
     .venv/bin/python benchmarks/bench_lstm.py              # both libraries' default threads
     .venv/bin/python benchmarks/bench_lstm.py --threads 1  # single-threaded
+    .venv/bin/python benchmarks/bench_lstm.py --isolated   # each block in a fresh process
     .venv/bin/python benchmarks/bench_lstm.py --quick      # fewer repeats
 
 Needs PyTorch (the CPU build): pip install torch==2.13.0. threadpoolctl is optional (used to set
@@ -62,7 +66,7 @@ def parse_args(argv=None):
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0],
                                  formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--quick", action="store_true",
-                    help="fewer repeats (5 instead of 11): numbers are rougher")
+                    help="1 round of 5 runs per side instead of 3 rounds of 11: numbers are rougher")
     ap.add_argument("--threads", type=int, default=None, metavar="N",
                     help="torch.set_num_threads(N) and numpy's BLAS threads = N "
                          "(default: each library's own default)")
@@ -200,7 +204,7 @@ def block_in_fresh_process(side, dtype, size, repeats):
 def worker(side, dtype, size, repeats, warmup):
     """--worker: time one block of one side in this (fresh) process; print JSON."""
     setup_threads()
-    p, lstm = make_problem(*size, dtype)
+    p, lstm = make_problem(*size, dtype, with_torch=(side == "torch"))
     fn = numpy_step(p) if side == "numpy" else torch_step(p, lstm)
     # A new process starts cold (caches, CPU clock, lazy initialisation): for
     # the small sizes a few warm-up runs take only milliseconds, so warm up
@@ -258,8 +262,9 @@ def matmul_peak(repeats):
     return peaks
 
 
-def make_problem(N, T, D, H, dtype, seed=0):
-    """Inputs and weights (PyTorch's default init scale), and a matching nn.LSTM."""
+def make_problem(N, T, D, H, dtype, seed=0, with_torch=True):
+    """Inputs and weights (PyTorch's default init scale), and a matching nn.LSTM
+    (None with ``with_torch=False``)."""
     rng = np.random.default_rng(seed)
     k = 1.0 / np.sqrt(H)
     p = {
@@ -271,6 +276,8 @@ def make_problem(N, T, D, H, dtype, seed=0):
         "dh": rng.standard_normal((N, T, H)),
     }
     p = {name: v.astype(dtype) for name, v in p.items()}
+    if not with_torch:
+        return p, None
     lstm = torch.nn.LSTM(D, H, batch_first=True, dtype=TORCH_DTYPE[dtype])
     w_ih, w_hh, b_ih, b_hh = to_torch_layout(p["Wx"], p["Wh"], p["b"])
     with torch.no_grad():
