@@ -44,7 +44,10 @@ def test_bench_lstm_checks_agreement_and_prints_the_whole_table():
     for row in rows:
         numpy_ms, torch_ms, ratio = (float(v) for v in row.split(")")[1].split()[:3])
         assert numpy_ms > 0 and torch_ms > 0
-        assert ratio == pytest.approx(numpy_ms / torch_ms, abs=0.011)
+        # the times are printed rounded to 0.01 ms and the ratio to 0.01
+        low = (numpy_ms - 0.005) / (torch_ms + 0.005) - 0.005
+        high = (numpy_ms + 0.005) / max(torch_ms - 0.005, 1e-9) + 0.005
+        assert low <= ratio <= high, row
 
 
 def test_bench_memory_cache_size_matches_the_cached_arrays():
