@@ -375,6 +375,17 @@ def _cache_arrays(shapes, dtype):
     return arrays
 
 
+def _to_batch_major(arr):
+    """A time-major (T, N, ...) array as a NEW batch-major (N, T, ...) array.
+
+    Always a copy (``np.ascontiguousarray`` would return a view when N = 1 or
+    T = 1 make the transposed view contiguous already), so that what the
+    sequence functions return never shares memory with a cache or a scratch
+    buffer.
+    """
+    return arr.transpose(1, 0, 2).copy()
+
+
 def _activation_scale(H, dtype):
     """The vector s (4H,) = [1/2 (i, f, o) | 1 (g)] used by ``lstm_forward``."""
     s = np.full(4 * H, 0.5, dtype=dtype)
@@ -490,10 +501,9 @@ def lstm_forward(x, h0, Wx, Wh, b, *, c0=None, forget_gate=True, peepholes=None)
         np.tanh(c_next, out=tanh_cs[t])
         np.multiply(o, tanh_cs[t], out=hs[t + 1])
 
-    # Back to batch-major (N, T, H); a copy (``.copy()`` always copies, also
-    # when N = 1 or T = 1 make the transposed view contiguous already), so that
-    # editing h cannot corrupt the cache.
-    h = hs[1:].transpose(1, 0, 2).copy()
+    # Back to batch-major (N, T, H); a copy, so that editing h cannot corrupt
+    # the cache.
+    h = _to_batch_major(hs[1:])
     cache = {
         "x_tm": x_tm, "hs": hs, "cs": cs, "tanh_cs": tanh_cs, "gates": gates,
         "Wx": Wx, "Wh": Wh, "forget_gate": bool(forget_gate),
@@ -661,7 +671,7 @@ def lstm_backward(dh, cache, *, dc_T=None, return_dc0=False):
     # batch-major, a new array.
     dx_tm = _workspace("dx_tm", (T * N, D), dtype)
     np.matmul(das_2d, Wx.T, out=dx_tm)
-    dx = dx_tm.reshape(T, N, D).transpose(1, 0, 2).copy()   # never a view of the scratch
+    dx = _to_batch_major(dx_tm.reshape(T, N, D))   # never a view of the scratch
     dh0 = dprev_h
 
     grads = [dx, dh0, dWx, dWh, db]
@@ -694,17 +704,12 @@ def lstm_states(cache):
     ``o``, ``g`` (the gate activations; ``f`` is all ones for the 1997 LSTM),
     ``c`` (c_1 ... c_T) and ``h`` (h_1 ... h_T).
     """
-    gates = cache["gates"]
-    H = cache["hs"].shape[2]
-
-    def bm(arr):  # time-major (T, N, H) -> batch-major (N, T, H), always a copy
-        return arr.transpose(1, 0, 2).copy()
-
-    f = bm(gates[:, :, H:2 * H]) if cache["forget_gate"] else \
-        np.ones_like(bm(gates[:, :, :H]))
+    i, f, o, g = (_to_batch_major(gate) for gate in split_gates(cache["gates"]))
+    if not cache["forget_gate"]:
+        f = np.ones_like(f)                 # the f block is unused: f = 1
     return {
-        "i": bm(gates[:, :, :H]), "f": f, "o": bm(gates[:, :, 2 * H:3 * H]),
-        "g": bm(gates[:, :, 3 * H:]), "c": bm(cache["cs"][1:]), "h": bm(cache["hs"][1:]),
+        "i": i, "f": f, "o": o, "g": g,
+        "c": _to_batch_major(cache["cs"][1:]), "h": _to_batch_major(cache["hs"][1:]),
     }
 
 
