@@ -187,12 +187,13 @@ def assign(chapters, out, root=".", force=False, wheel=True):
         dst = out / sol.name
         dst.write_text(_render(ex), encoding="utf-8")
         written.append(dst)
-    if (root / "pyproject.toml").exists() and wheel:
+    is_repository = (root / "pyproject.toml").exists()
+    if is_repository and wheel:
         whl = build_wheel(root, out)
         written.append(whl)
         pkg_comment = "# The course package: the wheel in this folder"
         pkg_req = "./" + whl.name
-    elif (root / "pyproject.toml").exists():
+    elif is_repository:
         pkg_comment = ("# The course package, from the repository on the instructor's machine:\n"
                        "# replace this line with something your students can reach")
         pkg_req = "lstm-course @ " + root.resolve().as_uri()
