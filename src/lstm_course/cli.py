@@ -64,6 +64,7 @@ def make_exercise_notebook(nb):
         elif cell.cell_type == "markdown" and is_solution_cell(cell):
             cell.source = ANSWER_STUB
     ex.metadata.pop("widgets", None)
+    ex.metadata.pop("lstm_course", None)  # the provenance stamp describes outputs it no longer has
     return ex
 
 
