@@ -26,3 +26,11 @@ def test_glue_writes_what_myst_nb_writes():
     assert ours[0]["metadata"]["scrapbook"] == {"name": "a-number",
                                                 "mime_prefix": "application/papermill.record/"}
     assert ours[1]["data"] == {"application/papermill.record/text/plain": "'1.0e-12'"}
+
+
+def test_number_formats():
+    from lstm_course.notebook import rounded, sci, tex
+
+    assert tex(0.4912) == "0.49" and tex(3.66e-8) == "3.7 \\times 10^{-8}" and tex(0) == "0"
+    assert sci(1.05e-6) == "1.0 × 10⁻⁶" and sci(2.5e20, 3) == "2.50 × 10²⁰"
+    assert rounded(0.7412) == "0.74" and rounded(56.3) == "56" and rounded(38012) == "38\u202f000"
