@@ -7,13 +7,13 @@ models, the training loop and the experiments use these. The comments number
 the optimisations ("Optimisation 1" ...), and the appendix "Making the LSTM
 fast" builds them one at a time, with their measured speed-ups:
 
-1. one tanh for all four gates (sigmoid(a) = 1/2 + 1/2 tanh(a/2));
-2. time-major buffers, so that step t is one contiguous block;
-3. one matrix product for the input part of all time steps;
+1. one matrix product for the input part of all time steps;
+2. one tanh for all four gates (sigmoid(a) = 1/2 + 1/2 tanh(a/2));
+3. time-major buffers, so that step t is one contiguous block;
 4. a loop that allocates nothing (views made once, in-place updates);
 5. the gates' local derivatives for a block of steps at once (backward);
 6. one matrix product for each weight gradient, summed over time;
-and, optionally, memory kept from one training step to the next (``Workspace``).
+7. (optional) memory kept from one training step to the next (``Workspace``).
 
 Shapes and notation are those of ``lstm``: x (N, T, D), h (N, T, H),
 Wx (D, 4H), Wh (H, 4H), b (4H,), gate order i, f, o, g.
@@ -132,7 +132,7 @@ def lstm_forward(x, h0, Wx, Wh, b, *, c0=None, forget_gate=True, peepholes=None,
     peepholes = check_peepholes(peepholes, H)
     dtype = result_dtype(x, h0, c0, Wx, Wh, b, *(peepholes or ()))
 
-    # Optimisation 1: one formula for all four activations. Using
+    # Optimisation 2: one formula for all four activations. Using
     #     sigmoid(a) = 1/2 + 1/2 tanh(a / 2),
     # every gate is a tanh followed by a fixed affine map:
     #     [i, f, o, g] = shift + scale * tanh(s * a)
@@ -148,7 +148,7 @@ def lstm_forward(x, h0, Wx, Wh, b, *, c0=None, forget_gate=True, peepholes=None,
     if peepholes is not None:
         p_i_s, p_f_s, p_o_s = (0.5 * p for p in peepholes)
 
-    # Optimisation 2: time-major buffers. Internally we index time first, so
+    # Optimisation 3: time-major buffers. Internally we index time first, so
     # that everything belonging to step t, e.g. gates[t] of shape (N, 4H), is
     # one contiguous block of memory. All arrays of the cache are allocated
     # here (from the workspace, if there is one): hs[t] is h_t and cs[t] is
@@ -161,7 +161,7 @@ def lstm_forward(x, h0, Wx, Wh, b, *, c0=None, forget_gate=True, peepholes=None,
          ("cs", (T + 1, N, H)), ("tanh_cs", (T, N, H))])
     np.copyto(x_tm, x.transpose(1, 0, 2))
 
-    # Optimisation 3: the input part x_t Wx + b does not depend on the
+    # Optimisation 1: the input part x_t Wx + b does not depend on the
     # recurrence, so compute it for ALL time steps with ONE matrix product
     # (T*N, D) @ (D, 4H) instead of T small ones. The loop turns this buffer
     # into the gate activations in place: afterwards gates[t] = [i | f | o | g].
