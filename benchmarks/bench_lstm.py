@@ -4,8 +4,12 @@ What is timed: ONE training step of an LSTM layer, i.e. the forward pass over
 a whole (N, T, D) batch followed by the full backpropagation through time
 (gradients w.r.t. x, h0 and all weights), for
 
-    numpy:  h, cache = lstm_forward(x, h0, Wx, Wh, b); lstm_backward(dh, cache)
+    numpy:  h, cache = lstm_forward(x, h0, Wx, Wh, b, workspace=ws); lstm_backward(dh, cache)
     torch:  out, _ = lstm(x, (h0, c0)); out.backward(dh)      (batch_first)
+
+The numpy side is ``lstm_course.lstm_fast`` with a ``Workspace`` kept from
+step to step, as the models train (``--no-workspace``: without one), or with
+``--impl reference`` the readable ``lstm_course.lstm``, a loop of step functions.
 
 with the same weights, inputs and dtype on both sides. Before timing, the two
 are checked to agree in float64 (1e-10 on h and on every gradient).
@@ -45,6 +49,7 @@ Run from the repository root:
     .venv/bin/python benchmarks/bench_lstm.py --threads 1  # single-threaded
     .venv/bin/python benchmarks/bench_lstm.py --isolated   # each block in a fresh process
     .venv/bin/python benchmarks/bench_lstm.py --quick      # fewer repeats
+    .venv/bin/python benchmarks/bench_lstm.py --impl reference   # the readable loop of steps
 
 Needs PyTorch (the CPU build): pip install torch==2.13.0. threadpoolctl is optional (used to set
 and to report numpy's BLAS threads and kernel).
@@ -76,6 +81,10 @@ def parse_args(argv=None):
                     help="rounds of (numpy block, torch block) per size (default 3, --quick 1)")
     ap.add_argument("--isolated", action="store_true",
                     help="time every block in a fresh process that runs only that library")
+    ap.add_argument("--impl", choices=["fast", "reference"], default="fast",
+                    help="the numpy side: lstm_course.lstm_fast (default) or the reference lstm_course.lstm")
+    ap.add_argument("--no-workspace", action="store_true",
+                    help="lstm_fast without a Workspace: every call allocates its cache afresh")
     ap.add_argument("--worker", nargs=6, metavar=("SIDE", "DTYPE", "N", "T", "D", "H"),
                     help=argparse.SUPPRESS)   # internal: one block, for --isolated
     return ap.parse_args(argv)
@@ -107,7 +116,10 @@ except ImportError:
     threadpoolctl = None
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "src"))
-from lstm_course.lstm import lstm_backward, lstm_forward, to_torch_layout  # noqa: E402
+from lstm_course import lstm as lstm_reference, lstm_fast  # noqa: E402
+from lstm_course.torch_layout import to_torch_layout  # noqa: E402
+
+IMPL = lstm_fast if ARGS.impl == "fast" else lstm_reference
 
 TORCH_DTYPE = {"float32": torch.float32, "float64": torch.float64}
 
@@ -196,6 +208,7 @@ def block_in_fresh_process(side, dtype, size, repeats):
         cmd.append("--quick")
     if ARGS.threads is not None:
         cmd += ["--threads", str(ARGS.threads)]
+    cmd += ["--impl", ARGS.impl] + (["--no-workspace"] if ARGS.no_workspace else [])
     out = subprocess.run(cmd, capture_output=True, text=True, check=True).stdout
     result = json.loads(out.strip().splitlines()[-1])
     return result["wall"], result["cpu"], result["faults"]
@@ -289,9 +302,13 @@ def make_problem(N, T, D, H, dtype, seed=0, with_torch=True):
 
 
 def numpy_step(p):
+    kw = {}
+    if IMPL is lstm_fast and not ARGS.no_workspace:
+        kw["workspace"] = lstm_fast.Workspace()   # kept from step to step, as CharLSTM does
+
     def run():
-        h, cache = lstm_forward(p["x"], p["h0"], p["Wx"], p["Wh"], p["b"])
-        return h, lstm_backward(p["dh"], cache)
+        h, cache = IMPL.lstm_forward(p["x"], p["h0"], p["Wx"], p["Wh"], p["b"], **kw)
+        return h, IMPL.lstm_backward(p["dh"], cache)
     return run
 
 
@@ -342,7 +359,9 @@ def main():
         worker(side, dtype, tuple(int(v) for v in size), repeats, warmup)
         return
     limiter, thread_lines = setup_threads()
-    print("# numpy LSTM (lstm_course) vs torch.nn.LSTM, forward + full BPTT backward")
+    impl = ("lstm_course.lstm (reference loop of steps)" if IMPL is lstm_reference else
+            f"lstm_course.lstm_fast ({'no workspace' if ARGS.no_workspace else 'with a Workspace'})")
+    print(f"# numpy LSTM ({impl}) vs torch.nn.LSTM, forward + full BPTT backward")
     print("machine:", describe_machine())
     for line in thread_lines:
         print(line)

@@ -14,10 +14,11 @@ derived from what is cached, per time step and per sequence:
     ----------------------------------------------------------------
              D + 7H numbers  ->  N (D + 7H) * itemsize bytes per time step
 
-It also reports the scratch buffers that ``lstm_backward`` keeps between calls
-(the gradients w.r.t. the pre-activations, 4H numbers per step and sequence,
-and dx before it is put back into batch-major order, D numbers; see
-``_workspace`` in lstm.py), and, for comparison, the cache of a loop of the
+It measures ``lstm_fast`` (what the models train with), with a ``Workspace`` as
+the models use it. It also reports the scratch buffers that ``lstm_backward``
+keeps in that workspace between calls (the gradients w.r.t. the
+pre-activations, 4H numbers per step and sequence, and dx before it is put back
+into batch-major order, D numbers), and, for comparison, the cache of a loop of the
 readable step functions (whose dicts hold x_t, h_{t-1}, c_{t-1}, i, f, o, g,
 c_t and tanh c_t; x_t is a view of the input and c_{t-1} is the previous
 step's c_t, so they add 7H numbers per step: the same as the sequence cache
@@ -31,8 +32,8 @@ from pathlib import Path
 import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "src"))
-from lstm_course import lstm as lstm_module  # noqa: E402
-from lstm_course.lstm import lstm_backward, lstm_forward, lstm_step_forward  # noqa: E402
+from lstm_course.lstm import lstm_step_forward  # noqa: E402
+from lstm_course.lstm_fast import Workspace, lstm_backward, lstm_forward  # noqa: E402
 
 CONFIGS = [(1, 65, 100), (32, 64, 128), (64, 128, 256)]   # (N, D, H)
 T1, T2 = 50, 100
@@ -70,10 +71,10 @@ def sequence_cache(N, T, D, H, dtype):
     Wx = rng.standard_normal((D, 4 * H)).astype(dtype) * 0.1
     Wh = rng.standard_normal((H, 4 * H)).astype(dtype) * 0.1
     b = np.zeros(4 * H, dtype)
-    h, cache = lstm_forward(x, h0, Wx, Wh, b)
+    workspace = Workspace()
+    h, cache = lstm_forward(x, h0, Wx, Wh, b, workspace=workspace)
     lstm_backward(np.ones_like(h), cache)
-    scratch = lstm_module._workspace_store.__dict__.get("arrays", {})
-    scratch_bytes = sum(a.nbytes for a in scratch.values() if a is not None)
+    scratch_bytes = workspace.nbytes - cache_bytes(cache, exclude=(Wx, Wh, x))
     return cache_bytes(cache, exclude=(Wx, Wh)), scratch_bytes
 
 

@@ -15,7 +15,7 @@ Two pieces:
    All variants keep the parameter layout ``Wx (D, 4H), Wh (H, 4H), b (4H,)``;
    NFG and CIFG do not use the f block, whose gradients are then exactly 0
    (as in ``lstm.py`` with ``forget_gate=False``). "vanilla" and "NFG" give
-   the same numbers as the package's ``lstm_forward``; they are here so that
+   the same numbers as ``lstm_fast.lstm_forward``; they are here so that
    the four variants share one implementation (and a test compares them).
    Peepholes are not a variant of this function: use ``lstm_forward(...,
    peepholes=...)``, as :class:`NextSymbolLSTM` does for ``variant="PH"``.
@@ -42,7 +42,7 @@ from .layers import (
     temporal_affine_forward,
     temporal_softmax_loss,
 )
-from .lstm import lstm_backward, lstm_final_state, lstm_forward
+from .lstm_fast import lstm_backward, lstm_final_state, lstm_forward
 from .rnn import rnn_backward, rnn_forward
 
 __all__ = [
@@ -57,7 +57,7 @@ VARIANTS = ("vanilla", "NFG", "NOAF", "CIFG")
 """The variants of :func:`lstm_variant_forward`."""
 
 
-_PACKAGE_VARIANTS = ("vanilla", "NFG", "PH")   # NextSymbolLSTM runs these with lstm.py
+_PACKAGE_VARIANTS = ("vanilla", "NFG", "PH")   # NextSymbolLSTM runs these with lstm_fast.py
 
 
 def _check_variant(variant):

@@ -38,7 +38,8 @@ from .layers import (
     temporal_affine_forward,
     temporal_softmax_loss,
 )
-from .lstm import lstm_backward, lstm_final_state, lstm_forward, lstm_step_forward
+from .lstm import lstm_step_forward
+from .lstm_fast import Workspace, lstm_backward, lstm_final_state, lstm_forward
 from .rnn import rnn_backward, rnn_forward, rnn_step_forward
 
 __all__ = ["CharRNN", "CharLSTM"]
@@ -246,6 +247,10 @@ class CharLSTM(_CharModel):
     def __init__(self, V, H, num_layers=1, seed=0, dtype=np.float64, forget_bias=1.0):
         self.forget_bias = float(forget_bias)
         super().__init__(V, H, num_layers=num_layers, seed=seed, dtype=dtype)
+        # one Workspace per layer: the forward cache's memory is kept from one
+        # training step to the next instead of being allocated afresh (see
+        # lstm_fast.Workspace); each layer's backward runs before its next forward
+        self._workspaces = [Workspace() for _ in range(self.num_layers)]
 
     def _initial_bias(self):
         b = np.zeros(4 * self.H, dtype=self.dtype)
@@ -271,7 +276,8 @@ class CharLSTM(_CharModel):
     def _layer_forward(self, l, x, layer_state):
         p = self.parameters
         h0, c0 = layer_state
-        h, cache = lstm_forward(x, h0, p[f"Wx{l}"], p[f"Wh{l}"], p[f"b{l}"], c0=c0)
+        h, cache = lstm_forward(x, h0, p[f"Wx{l}"], p[f"Wh{l}"], p[f"b{l}"], c0=c0,
+                                workspace=self._workspaces[l])
         return h, cache, lstm_final_state(cache)  # (h_T, c_T) for the next chunk
 
     def _layer_backward(self, dh, cache):
