@@ -200,3 +200,157 @@ def test_chapters_leave_no_cross_reference_unresolved(built_book):
             if anchor:
                 html = target_page.read_text(encoding="utf-8")
                 assert f'id="{anchor}"' in html, f"{page.name}: link to missing anchor {a['href']}"
+
+
+# --- what every page serves -----------------------------------------------------
+
+def _html_files(html_dir):
+    return sorted(html_dir.rglob("*.html"))
+
+
+def test_every_image_has_a_text_alternative(built_book):
+    """No <img> reaches a screen reader as a hashed file name or nothing (alt from the
+    figure caption, _ext/alt_text.py; players set their own)."""
+    from bs4 import BeautifulSoup
+
+    problems, n = [], 0
+    for path in _html_files(built_book):
+        soup = BeautifulSoup(path.read_text(encoding="utf-8"), "html.parser")
+        for img in soup.find_all("img"):
+            n += 1
+            alt = (img.get("alt") or "").strip()
+            src = img.get("src") or img.get("id") or "?"
+            if len(alt) < 8 or re.search(r"\.(png|svg|jpe?g|gif|webp)$", alt, re.I) or "_images/" in alt:
+                problems.append(f"{path.relative_to(built_book)}: <img {src[:60]}> alt={alt!r}")
+    assert n >= 30, f"only {n} images found: the test would prove little"
+    assert not problems, "images without a meaningful alt text:\n" + "\n".join(problems)
+
+
+_TEXT_SUFFIXES = {".html", ".txt", ".md", ".js", ".json", ".css", ".py", ".yml", ".svg", ".ipynb"}
+
+
+def _texts_of(path, data=None):
+    """[(name, text)] of a built file: a zip (the student bundle) is opened member by member;
+    a notebook gives the text of its cells; binary files give nothing."""
+    import io
+    import json
+    import zipfile
+
+    name = path if isinstance(path, str) else path.name
+    data = data if data is not None else Path(path).read_bytes()
+    suffix = Path(name).suffix.lower()
+    if suffix == ".zip":
+        out = []
+        with zipfile.ZipFile(io.BytesIO(data)) as zf:
+            for member in zf.namelist():
+                if member.endswith("/") or member.endswith(".whl"):
+                    continue  # the package's wheel: library code, not exercise solutions
+                out += [(f"{name}:{n}", t) for n, t in _texts_of(member, zf.read(member))]
+        return out
+    if suffix not in _TEXT_SUFFIXES:
+        return []
+    text = data.decode("utf-8", errors="replace")
+    if suffix == ".ipynb":
+        cells = json.loads(text).get("cells", [])
+        text = "\n".join(c["source"] if isinstance(c["source"], str) else "".join(c["source"])
+                         for c in cells)
+    elif suffix == ".html":
+        from bs4 import BeautifulSoup
+
+        text = BeautifulSoup(text, "html.parser").get_text()  # keeps highlighted code lines whole
+    return [(name, text)]
+
+
+def test_student_edition_serves_no_solution_in_any_file(built_book, built_student_book):
+    """Every file of the student build (pages, downloadable sources, the search index, the
+    student bundle zip) is free of solution blocks and of the solutions' text, and no page
+    launches a notebook (Binder/Colab would open the solved chapter)."""
+    import json
+
+    from bs4 import BeautifulSoup
+
+    # a solution line is secret unless students see it anyway: in a page of the full edition
+    # outside its solution blocks, in an exercise notebook (signatures, stubs, checks), or in a
+    # chapter's code cells (solutions live only in markdown {solution} blocks)
+    inside, seen = set(), []
+    for path in _html_files(built_book):
+        html = path.read_text(encoding="utf-8")
+        inside |= set(_page_texts(html)[1])
+        soup = BeautifulSoup(html, "html.parser")
+        for div in soup.find_all("div", class_="solution"):
+            div.decompose()
+        seen.append(soup.get_text())  # no separator: a highlighted code line stays one line
+    given = list((ROOT / "exercises").glob("*.ipynb"))
+    for nb_path in [*given, *(ROOT / "book").glob("*.ipynb")]:
+        for cell in json.loads(nb_path.read_text(encoding="utf-8"))["cells"]:
+            if nb_path in given or cell["cell_type"] == "code":
+                seen.append(cell["source"] if isinstance(cell["source"], str) else "".join(cell["source"]))
+    seen = re.sub(r"\s+", " ", "\n".join(seen))
+    secret = {s for s in inside if s not in seen}
+    assert len(secret) >= 50, f"only {len(secret)} solution lines found: the test would prove little"
+    files = [p for p in built_student_book.rglob("*") if p.is_file()]
+    sources = [p for p in files if "_sources" in p.parts]
+    assert any(p.suffix == ".ipynb" for p in sources), "the student build has no downloadable sources"
+    assert any(p.suffix == ".zip" for p in files), "the student build has no bundle to download"
+    leaks, scanned = [], 0
+    for path in files:
+        for name, text in _texts_of(path):
+            scanned += 1
+            rel = f"{path.relative_to(built_student_book)}" + (name[len(path.name):] if name != path.name else "")
+            if "{solution}" in text:
+                leaks.append(f"{rel}: a {{solution}} block")
+            flat = re.sub(r"\s+", " ", text)
+            found = [s for s in secret if s in flat]
+            if found:
+                leaks.append(f"{rel}: {len(found)} solution lines, e.g. {found[0]!r}")
+            if path.suffix == ".html" and re.search(r"mybinder\.org|colab\.research\.google\.com", path.read_text(encoding="utf-8")):
+                leaks.append(f"{rel}: a launch button")
+    assert scanned > 50
+    assert not leaks, "the student edition leaks:\n" + "\n".join(sorted(set(leaks))[:40])
+
+
+def test_the_full_edition_serves_the_solutions_it_should(built_book):
+    """The counterpart of the leak test: the teacher's sources do hold solution blocks (so the
+    student test is scanning the kind of file that would leak)."""
+    sources = list((built_book / "_sources").rglob("ch0*.ipynb"))
+    assert sources and any("{solution}" in t for p in sources for _, t in _texts_of(p))
+
+
+def test_downloads_page_links_every_exercise_notebook_and_the_bundle(built_book):
+    import zipfile
+    from bs4 import BeautifulSoup
+
+    page = built_book / "book" / "downloads.html"
+    soup = BeautifulSoup(page.read_text(encoding="utf-8"), "html.parser")
+    hrefs = [a["href"] for a in soup.find_all("a", href=True)]
+    targets = {Path(h).name: (page.parent / h).resolve() for h in hrefs
+               if h.endswith((".ipynb", ".zip")) and "_downloads" in h}
+    expected = sorted(p.name for p in (ROOT / "exercises").glob("ch*.ipynb"))
+    assert expected and all(name in targets for name in expected), (expected, sorted(targets))
+    for name, target in targets.items():
+        assert target.is_file(), f"the download link {name} leads to no file"
+        if name in expected:
+            assert target.read_bytes() == (ROOT / "exercises" / name).read_bytes(), f"{name} is stale"
+    bundle = targets["lstm-course-exercises.zip"]
+    members = zipfile.ZipFile(bundle).namelist()
+    for name in expected + ["requirements.txt", "README.md"]:
+        assert f"lstm-course-exercises/{name}" in members, f"{name} missing from the bundle"
+    assert any(m.endswith(".whl") for m in members), "the bundle has no wheel of the package"
+    # each chapter links its own exercise notebook
+    for name in expected:
+        chapter = (built_book / "book" / name.replace(".ipynb", ".html")).read_text(encoding="utf-8")
+        assert re.search(rf'href="[^"]*_downloads/[^"]*/{re.escape(name)}"', chapter), \
+            f"{name.replace('.ipynb', '.html')} has no download link to its exercise notebook"
+
+
+def test_no_launch_or_repository_button_while_the_url_is_a_placeholder(built_book):
+    import build_book
+
+    url = yaml.safe_load((ROOT / "_config.yml").read_text())["repository"]["url"]
+    pages = [p.read_text(encoding="utf-8") for p in (built_book / "book").glob("ch*.html")]
+    has_launch = any(re.search(r"mybinder\.org|colab\.research\.google\.com", h) for h in pages)
+    has_repo = any(f'href="{url}"' in h for h in pages)
+    if build_book.is_placeholder(url):
+        assert not has_launch and not has_repo, "buttons that lead to the placeholder repository"
+    else:
+        assert has_launch and has_repo, "a real repository URL, but no launch or repository buttons"

@@ -1,5 +1,7 @@
 """The instructor tools: make-exercises, check-sync, assign."""
 import json
+import subprocess
+import sys
 from pathlib import Path
 
 import nbformat
@@ -123,10 +125,11 @@ def test_assign_from_the_repository_ships_a_wheel_of_the_package(tmp_path):
     written = cli.assign([4, 6], out, root=ROOT)
     wheels = sorted(out.glob("lstm_course-*.whl"))
     assert len(wheels) == 1 and wheels[0] in written
-    # requirements.txt installs exactly that file, by a path relative to the bundle
+    # requirements.txt finds exactly that file through a --find-links folder, which pip
+    # resolves relative to the requirements file (a bare ./x.whl would need cwd = bundle)
     req_lines = [ln for ln in (out / "requirements.txt").read_text().splitlines()
                  if ln and not ln.startswith("#")]
-    assert req_lines[0] == "./" + wheels[0].name
+    assert req_lines[:2] == ["--find-links .", "lstm-course==" + wheels[0].name.split("-")[1]]
     assert "file://" not in (out / "requirements.txt").read_text()
     names = zipfile.ZipFile(wheels[0]).namelist()
     for needed in ("lstm_course/lstm.py", "lstm_course/checks/__init__.py", "lstm_course/cli.py",
@@ -236,3 +239,37 @@ def test_binder_environment_installs_the_package_and_its_dependencies():
     project = tomllib.loads((ROOT / "pyproject.toml").read_text())["project"]
     needed = {re.split(r"[<>=!~ ]", dep)[0].lower() for dep in project["dependencies"]}
     assert needed | {"jupyterlab"} <= binder_reqs
+
+
+def test_every_option_has_help_text_and_no_markup():
+    import argparse
+
+    parser = cli.build_parser()
+    subparsers = next(a for a in parser._actions if isinstance(a, argparse._SubParsersAction))
+    assert sorted(subparsers.choices) == ["assign", "check-sync", "make-exercises"]
+    texts = [parser.format_help()]
+    for name, sub in subparsers.choices.items():
+        texts.append(sub.format_help())
+        for action in sub._actions:
+            assert action.help, f"lstm-course {name} {'/'.join(action.option_strings)} has no help text"
+    for text in texts:
+        assert "``" not in text and ":func:" not in text, f"raw markup in the help:\n{text}"
+
+
+def test_bundle_requirements_install_from_any_folder(tmp_path):
+    """`pip install -r hand-out/requirements.txt` run from another folder finds the bundle's wheel."""
+    out = tmp_path / "hand-out"
+    cli.assign([4], out, root=ROOT)
+    lines = (out / "requirements.txt").read_text().splitlines()
+    # only the course package's lines (the rest would need the package index); the file stays
+    # in the bundle folder, where pip resolves its relative --find-links
+    pkg_only = out / "requirements-package.txt"
+    pkg_only.write_text("\n".join(ln for ln in lines if ln.startswith("--find-links") or
+                                   ln.startswith("lstm-course")) + "\n")
+    elsewhere = tmp_path / "elsewhere"
+    elsewhere.mkdir()
+    result = subprocess.run([sys.executable, "-m", "pip", "install", "--dry-run", "--no-deps",
+                             "--no-index", "--ignore-installed", "--disable-pip-version-check", "-r", str(pkg_only)],
+                            cwd=elsewhere, capture_output=True, text=True)
+    assert result.returncode == 0, result.stderr
+    assert "Would install lstm-course-" in result.stdout, result.stdout

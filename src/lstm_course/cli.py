@@ -132,15 +132,16 @@ The chapters themselves (theory, derivations, figures) are in the course book.
 def build_wheel(root, dest):
     """Build the ``lstm_course`` wheel of the repository ``root`` into ``dest``; return its path.
 
-    pip builds from a temporary copy of ``pyproject.toml``, ``README.md`` and
-    ``src/``, so no ``build/`` or ``*.egg-info`` folder appears in the
+    pip builds from a temporary copy of ``pyproject.toml``, ``README.md``,
+    ``LICENSE`` and ``src/``, so no ``build/`` or ``*.egg-info`` folder appears in the
     repository, and without build isolation, so nothing is downloaded (the
     build backend, setuptools, comes from this environment).
     """
     root, dest = Path(root), Path(dest)
     with tempfile.TemporaryDirectory() as tmp:
-        for name in ("pyproject.toml", "README.md"):
-            shutil.copy2(root / name, tmp)
+        for name in ("pyproject.toml", "README.md", "LICENSE"):
+            if name != "LICENSE" or (root / name).exists():
+                shutil.copy2(root / name, tmp)
         shutil.copytree(root / "src", Path(tmp) / "src",
                         ignore=shutil.ignore_patterns("__pycache__", "*.egg-info"))
         before = set(dest.glob("*.whl"))
@@ -155,6 +156,11 @@ def build_wheel(root, dest):
             f"{(result.stderr or result.stdout).strip()[-500:] or 'nothing'}); "
             "install setuptools into this environment, or pass --no-wheel")
     return wheels[0]
+
+
+def _wheel_version(whl):
+    """The version in a wheel's file name (``lstm_course-0.1.0-py3-none-any.whl`` -> ``0.1.0``)."""
+    return Path(whl).name.split("-")[1]
 
 
 def assign(chapters, out, root=".", force=False, wheel=True):
@@ -192,8 +198,13 @@ def assign(chapters, out, root=".", force=False, wheel=True):
     if is_repository and wheel:
         whl = build_wheel(root, out)
         written.append(whl)
-        pkg_comment = "# The course package: the wheel in this folder"
-        pkg_req = "./" + whl.name
+        # pip resolves a --find-links folder given in a requirements file relative to
+        # that file (a bare "./x.whl" line would be relative to the current directory),
+        # so `pip install -r some/where/requirements.txt` works from any folder.
+        pkg_comment = ("# The course package: the wheel in this folder (found through --find-links,\n"
+                       "# which pip reads relative to this file, so this works from any folder)\n"
+                       "--find-links .")
+        pkg_req = f"lstm-course=={_wheel_version(whl)}"
     elif is_repository:
         pkg_comment = ("# The course package, from the repository on the instructor's machine:\n"
                        "# replace this line with something your students can reach")
@@ -213,22 +224,53 @@ def assign(chapters, out, root=".", force=False, wheel=True):
     return written + [req, readme]
 
 
-def main(argv=None):
-    parser = argparse.ArgumentParser(prog="lstm-course", description=__doc__.split("\n\n")[0])
-    sub = parser.add_subparsers(dest="command", required=True)
-    p = sub.add_parser("make-exercises", help="generate exercises/ from solutions/")
-    p.add_argument("--root", default=".", help="the course repository (default: .)")
-    p = sub.add_parser("check-sync", help="fail when exercises/ is not what solutions/ generates")
-    p.add_argument("--root", default=".")
-    p = sub.add_parser("assign", help="write a student bundle for some chapters")
-    p.add_argument("--chapters", type=int, nargs="+", required=True)
-    p.add_argument("--out", required=True)
-    p.add_argument("--root", default=".")
+DESCRIPTION = "The lstm-course command for instructors: exercise notebooks and student bundles."
+EPILOG = """examples:
+  lstm-course make-exercises                  regenerate exercises/ from solutions/
+  lstm-course check-sync                      fail when exercises/ is stale
+  lstm-course assign --chapters 4 6 --out hand-out
+                                              a folder to give to students: the exercise
+                                              notebooks, a wheel of the package, a README
+                                              and a requirements.txt
+
+solutions/chNN_*.ipynb are the single source of truth; exercises/ is generated from them."""
+
+ROOT_HELP = "the course repository, the folder that holds solutions/ (default: the current folder)"
+
+
+def build_parser():
+    """The argument parser of the ``lstm-course`` command."""
+    parser = argparse.ArgumentParser(prog="lstm-course", description=DESCRIPTION, epilog=EPILOG,
+                                     formatter_class=argparse.RawDescriptionHelpFormatter)
+    sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+    p = sub.add_parser("make-exercises", help="generate exercises/ from solutions/",
+                       description="Write exercises/chNN_*.ipynb from solutions/chNN_*.ipynb: "
+                                   "solution code replaced by stubs, outputs cleared.")
+    p.add_argument("--root", default=".", metavar="DIR", help=ROOT_HELP)
+    p = sub.add_parser("check-sync", help="fail when exercises/ is not what solutions/ generates",
+                       description="Exit with status 1, naming each notebook, when exercises/ "
+                                   "differs from what make-exercises would write.")
+    p.add_argument("--root", default=".", metavar="DIR", help=ROOT_HELP)
+    p = sub.add_parser("assign", help="write a student bundle for some chapters",
+                       description="Write a folder to hand out: the exercise notebooks of the "
+                                   "chosen chapters (no solutions, no outputs), a wheel of the "
+                                   "course package, a README.md and a requirements.txt that "
+                                   "installs everything with `pip install -r DIR/requirements.txt` "
+                                   "from any folder.")
+    p.add_argument("--chapters", type=int, nargs="+", required=True, metavar="N",
+                   help="the chapter numbers to include, e.g. --chapters 4 6")
+    p.add_argument("--out", required=True, metavar="DIR",
+                   help="the folder to write (must not exist, unless --force)")
+    p.add_argument("--root", default=".", metavar="DIR", help=ROOT_HELP)
     p.add_argument("--force", action="store_true", help="overwrite --out if it exists")
     p.add_argument("--no-wheel", action="store_true",
                    help="do not put a wheel of the course package into the bundle; its "
                         "requirements.txt then points at this repository, to be replaced")
-    args = parser.parse_args(argv)
+    return parser
+
+
+def main(argv=None):
+    args = build_parser().parse_args(argv)
 
     if args.command == "make-exercises":
         for path in make_exercises(args.root):
