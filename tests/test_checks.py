@@ -79,3 +79,24 @@ def test_feedback_never_prints_reference_source():
         for wrong in (_returns_zeros, _returns_none):
             for p in run_check(name, wrong).problems:
                 assert not any(src in p for src in source_lines), (name, p)
+
+
+def test_instructors_page_shows_what_the_checks_print(capsys):
+    """book/instructors.md quotes three real feedback messages: run its code, compare the text.
+
+    Numbers are masked (their last digits are not the point and may vary with the BLAS);
+    every word, every output named and every line of the error map must match.
+    """
+    page = (ROOT / "book" / "instructors.md").read_text(encoding="utf-8")
+    section = page[page.index("## What the checks say when an answer is wrong"):]
+    blocks = re.findall(r"```python\n(.*?)```\n\n```text\n(.*?)```", section, flags=re.S)
+    assert len(blocks) == 3
+
+    def mask(text):
+        return re.sub(r"-?\d+(\.\d+)?(e[+-]\d+)?", "#", text).strip()
+    namespace = {}
+    for code, shown in blocks:
+        capsys.readouterr()
+        with pytest.raises(CheckFailed):
+            exec(code, namespace)
+        assert mask(capsys.readouterr().out) == mask(shown)

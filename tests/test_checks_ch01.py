@@ -201,10 +201,11 @@ def _loss_fun(inputs, targets, hprev, params, bug=None):
     dhnext = np.zeros_like(hprev)
     for t in reversed(range(len(inputs))):
         dy = np.copy(ps[t])
-        dy[targets[t]] -= 1
+        if bug != "no_minus_one":
+            dy[targets[t]] -= 1
         if bug == "reset":
             dWhh = np.zeros_like(Whh)
-        dWhy += dy @ hs[t].T
+        dWhy += dy @ (hs[t - 1] if bug == "why_prev" else hs[t]).T
         dby += dy
         dh = Why.T @ dy + dhnext
         dhraw = (1 - hs[t] * hs[t]) * dh
@@ -266,3 +267,113 @@ def test_loss_fun_wrong_loss():
         loss, g, hl = char_rnn.loss_fun(i, t, h, p)
         return loss / len(i), g, hl
     assert_rejected("char_rnn_loss_fun", mean_loss, "loss", "summed over time")
+
+
+# ---------------------------------------------------------------------------
+# issue 14: every classic bug gets its named diagnosis
+# ---------------------------------------------------------------------------
+def test_loss_fun_softmax_gradient_without_minus_one():
+    assert_rejected("char_rnn_loss_fun", lambda *a: _loss_fun(*a, bug="no_minus_one"),
+                    "dWhy", "missing the -1 at the target")
+
+
+def test_loss_fun_dwhy_with_previous_state():
+    text = assert_rejected("char_rnn_loss_fun", lambda *a: _loss_fun(*a, bug="why_prev"),
+                           "dWhy", "hidden state of the SAME step")
+    assert "dWxh" not in text and "dWhh" not in text
+
+
+def _student_step(bug=None):
+    def rnn_step_backward(dnext_h, cache):
+        x, prev_h, Wx, Wh, next_h = cache
+        da = dnext_h * (1 - next_h ** 2)
+        dWh = (next_h if bug == "dWh_h_t" else prev_h).T @ da
+        db = da.mean(axis=0) if bug == "db_mean" else da.sum(axis=0)
+        return da @ Wx.T, da @ Wh.T, x.T @ da, dWh, db
+    return rnn_step_backward
+
+
+def test_rnn_step_backward_dwh_with_h_t():
+    text = assert_rejected("rnn_step_backward", _student_step("dWh_h_t"), "dWh", "dWh uses h_t",
+                           "PREVIOUS hidden state")
+    assert "dx" not in text and "db" not in text
+
+
+def test_rnn_step_backward_db_mean():
+    assert_rejected("rnn_step_backward", _student_step("db_mean"), "db", "MEAN of da over the batch")
+
+
+def _student_backward(mode=None, step=rnn.rnn_step_backward):
+    def rnn_backward(dh, cache):
+        N, T, H = dh.shape
+        D = cache[0][0].shape[1]
+        dx = np.zeros((N, T, D))
+        dWx, dWh, db = np.zeros((D, H)), np.zeros((H, H)), np.zeros(H)
+        dprev, late = np.zeros((N, H)), np.zeros((N, H))
+        for t in reversed(range(T)):
+            step_cache = cache[t - 1] if mode == "cache_t_minus_1" else cache[t]
+            dh_t = dh[:, t - 1] if mode == "dh_t_minus_1" else dh[:, t]
+            dx[:, t], new, dWx_t, dWh_t, db_t = step(dh_t + dprev, step_cache)
+            if mode == "carry_delayed":
+                dprev, late = late, new
+            else:
+                dprev = new
+            if mode == "last_step_only" and t != T - 1:
+                continue
+            dWx, dWh, db = dWx + dWx_t, dWh + dWh_t, db + db_t
+        if mode == "db_mean":
+            db = db / T
+        return dx, dprev + dh[:, 0] if mode == "dh0_plus_dh0" else dprev, dWx, dWh, db
+    return rnn_backward
+
+
+@pytest.mark.parametrize("seed", [0, 1, 2])
+def test_student_style_rnn_backward_passes(seed):
+    assert run_check("rnn_backward", _student_backward(), seed=seed).passed
+
+
+@pytest.mark.parametrize("mode, needles", [
+    ("cache_t_minus_1", ["off by one step", "cache[t], not cache[t-1]"]),
+    ("dh_t_minus_1", ["off by one step", "not dh[:, t-1]"]),
+    ("carry_delayed", ["off by one step", "the carry is a step late"]),
+    ("last_step_only", ["dWx, dWh, db: each equals the contribution of step t = 3 alone",
+                        "add up (+=)"]),
+    ("db_mean", ["db is exactly 1/T = 1/4 of the right value"]),
+    ("dh0_plus_dh0", ["dh0 is only what step 0 sends back"]),
+])
+def test_rnn_backward_names_each_classic_loop_bug(mode, needles):
+    assert_rejected("rnn_backward", _student_backward(mode), *needles)
+
+
+def test_rnn_backward_dwh_with_h_t_in_the_loop():
+    text = assert_rejected("rnn_backward", _student_backward(step=_student_step("dWh_h_t")),
+                           "dWh", "computes dWh with h_t")
+    assert "dx" not in text and "db" not in text
+
+
+def test_rnn_backward_with_a_wrong_step_says_fix_exercise_1():
+    namespace = {"np": np, "rnn_step_backward": _student_step("dWh_h_t")}
+    exec("def rnn_backward(dh, cache):\n"
+         "    N, T, H = dh.shape\n"
+         "    dx = np.zeros((N, T, cache[0][0].shape[1]))\n"
+         "    dWx = dWh = db = 0\n"
+         "    dprev = np.zeros((N, H))\n"
+         "    for t in reversed(range(T)):\n"
+         "        dx[:, t], dprev, a, b, c = rnn_step_backward(dh[:, t] + dprev, cache[t])\n"
+         "        dWx, dWh, db = dWx + a, dWh + b, db + c\n"
+         "    return dx, dprev, dWx, dWh, db\n", namespace)
+    result = run_check("rnn_backward", namespace["rnn_backward"])
+    assert result.problems[0].startswith("your step backward is wrong: fix exercise 1 first")
+    assert "your loop is right" in result.problems[0]
+    namespace["rnn_step_backward"] = rnn.rnn_step_backward
+    assert run_check("rnn_backward", namespace["rnn_backward"]).passed
+
+
+def test_rnn_backward_unknown_bug_shows_the_error_map():
+    def leaky(dnext_h, cache):                    # not a classic bug: the carry is damped
+        out = rnn.rnn_step_backward(dnext_h, cache)
+        return (out[0], 0.5 * out[1]) + tuple(out[2:])
+    text = assert_rejected("rnn_backward", _student_backward(step=leaky),
+                           "error map of the da that your dx implies",
+                           "right at the last step t = T-1 and wrong at every step before it")
+    assert "    ·" in text.splitlines()[-1]

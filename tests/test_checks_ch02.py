@@ -223,3 +223,60 @@ def test_jacobian_rejects_bugs(fn, words):
     assert not result.passed
     for w in words:
         assert w in result.problems[0], result.problems[0]
+
+
+# ----------------------------------------------------------------------------
+# issue 14: value clipping is named; PyTorch's eps is accepted; "length 1" only when true
+# ----------------------------------------------------------------------------
+def clip_value(grads, max_norm):                # np.clip on every entry
+    norm = _norm(grads)
+    for g in grads.values():
+        np.clip(g, -max_norm, max_norm, out=g)
+    return norm
+
+
+def clip_torch(grads, max_norm):                # torch.nn.utils.clip_grad_norm_'s formula
+    norm = _norm(grads)
+    coef = max_norm / (norm + 1e-6)
+    if coef < 1:
+        for g in grads.values():
+            g *= coef
+    return norm
+
+
+def clip_unit(grads, max_norm):                 # normalises instead of clipping
+    norm = _norm(grads)
+    if norm > max_norm:
+        for g in grads.values():
+            g /= norm
+    return norm
+
+
+def clip_big_eps(grads, max_norm):
+    norm = _norm(grads)
+    if norm > max_norm:
+        for g in grads.values():
+            g *= max_norm / (norm + 1e-2)
+    return norm
+
+
+def test_clip_value_clipping_named():
+    msg = " ".join(run_check("clip_grad_norm", clip_value).problems)
+    assert "value clipping" in msg and "every ENTRY" in msg
+    assert "normalised" not in msg
+
+
+@pytest.mark.parametrize("seed", [0, 1, 2, 3])
+def test_clip_pytorch_eps_accepted(seed):
+    assert run_check("clip_grad_norm", clip_torch, seed=seed).passed
+
+
+def test_clip_unit_length_diagnosed_only_where_max_norm_is_not_1():
+    msg = run_check("clip_grad_norm", clip_unit).problems[0]
+    assert "normalised the gradient to length 1" in msg and "max_norm 5" in msg
+
+
+def test_clip_too_large_eps_explained():
+    msg = run_check("clip_grad_norm", clip_big_eps).problems[0]
+    assert "max_norm / (norm + 0.01)" in msg and "up to 1e-06 (PyTorch's) is accepted" in msg
+    assert "normalised" not in msg

@@ -208,3 +208,17 @@ def test_cec_w_for_one_percent_rejects_bugs(fn, words):
     text = " ".join(res.problems)
     for w in words:
         assert w in text, (w, text)
+
+
+def test_cec_backward_loop_forwards_in_time():
+    """Issue 14: the recursion run from t = 1 upwards gets its own diagnosis."""
+    def forwards(dy, cache):
+        w, y0, y = cache
+        delta, past = np.zeros(len(y)), 0.0
+        for t in range(len(y)):                  # the bug: forwards in time
+            delta[t] = dy[t] + past
+            past = w * delta[t]
+        return delta, float(np.dot(delta, np.concatenate([[y0], y[:-1]]))), float(w * delta[0])
+    text = " ".join(run_check("cec_backward", forwards).problems)
+    assert "dinputs" in text and "your loop runs forwards in time" in text
+    assert "delta_{t+1}" in text

@@ -221,3 +221,14 @@ def test_not_implemented_message():
     def stub(*args):
         raise NotImplementedError("your code here")
     assert "not implemented" in problems("lstm_step_forward", stub)
+
+
+@pytest.mark.parametrize("D, H", [(2, 3), (4, 2), (3, 3)])
+def test_saturation_h_before_x_named_for_any_shape(D, H):
+    """Issue 14: W [h; x] instead of W [x; h] is named also when D != H."""
+    def h_first(x, h, W, b):
+        a = W @ np.concatenate([h, x]) + b
+        return a, sigmoid(a), sigmoid(a) * (1 - sigmoid(a))
+    msg = problems("gate_saturation", h_first)
+    assert "a (pre-activation)" in msg and "you multiplied W with [h; x]" in msg
+    assert "[x; h] (x first)" in msg

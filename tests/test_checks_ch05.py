@@ -94,7 +94,7 @@ def test_step_in_place_and_bad_return():
 
 # ---------------------------------------------------------------- peephole grads
 def make_grads(dc_peep=True, o_state="next_c", if_state="prev_c", o_sig=True, no_sum=False,
-               sign=1.0):
+               sign=1.0, mean=False):
     def grads(dnext_h, dnext_c, cache):
         prev_c, next_c = cache["prev_c"], cache["next_c"]
         i, f, o, g, tc = cache["i"], cache["f"], cache["o"], cache["g"], cache["tanh_c"]
@@ -106,6 +106,8 @@ def make_grads(dc_peep=True, o_state="next_c", if_state="prev_c", o_sig=True, no
         s_if = prev_c if if_state == "prev_c" else next_c
         s_o = next_c if o_state == "next_c" else prev_c
         out = (da_i * s_if, da_f * s_if, sign * da_o * s_o)
+        if mean:                                  # a mean over the batch, not the sum
+            return tuple(a.mean(axis=0) for a in out)
         return out if no_sum else tuple(a.sum(axis=0) for a in out)
     return grads
 
@@ -126,6 +128,7 @@ def test_grads_reference_passes():
     (dict(if_state="next_c"), ["dp_i", "OLD cell state"]),
     (dict(no_sum=True), ["dp_i", "sum its gradient over the batch"]),
     (dict(sign=-1.0), ["dp_o", "dp_i, dp_f are right"]),
+    (dict(mean=True), ["dp_i is exactly 1/N", "averaged over the batch where it must be summed"]),
 ])
 def test_grads_mistakes_are_named(kw, words):
     res = run_check("peephole_grads", make_grads(**kw))

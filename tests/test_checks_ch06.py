@@ -213,3 +213,171 @@ def test_streams_not_cut():
 def test_streams_off_by_one():
     msg = problems("gradient_streams", make_streams("f_shift"))
     assert msg.startswith("norms_c") and "OF STEP t" in msg
+
+
+# ------------------------------------------- issue 14: every classic bug is named
+def student_step(bug=None):
+    """A student's step backward written line by line, with one classic mistake."""
+    def my_step_backward(dnext_h, dnext_c, cache):
+        x, prev_h, prev_c = cache["x"], cache["prev_h"], cache["prev_c"]
+        Wx, Wh = cache["Wx"], cache["Wh"]
+        i, f, o, g, tanh_c = cache["i"], cache["f"], cache["o"], cache["g"], cache["tanh_c"]
+        do = dnext_h * tanh_c
+        dc = dnext_c + dnext_h * o * (tanh_c if bug == "dc_tanh" else (1 - tanh_c ** 2))
+        if bug == "assign_not_add":            # dc = dnext_c; dc = ... (should be +=)
+            dc = dnext_c
+            dc = dnext_h * o * (1 - tanh_c ** 2)
+        di, df, dg = dc * g, dc * prev_c, dc * i
+        dprev_c = np.zeros_like(dc) if bug == "dprev_c_zero" else dc * f
+        sig = (lambda s: s) if bug == "sigma_not_prime" else (lambda s: s * (1 - s))
+        da_i, da_f, da_o = di * sig(i), df * sig(f), do * sig(o)
+        if bug == "no_f_prime":
+            da_f = df
+        if bug == "copy_i_into_f":
+            da_f = di * i * (1 - i)
+        da = np.concatenate([da_i, da_f, da_o, dg * (1 - g ** 2)], axis=1)
+        h_in = o * tanh_c if bug == "dWh_h_t" else prev_h
+        db = da.mean(axis=0) if bug == "db_mean" else da.sum(axis=0)
+        return da @ Wx.T, da @ Wh.T, dprev_c, x.T @ da, h_in.T @ da, db
+    return my_step_backward
+
+
+@pytest.mark.parametrize("seed", [0, 1, 2, 3, 4])
+def test_student_style_references_pass_on_any_seed(seed):
+    assert run_check("lstm_step_backward", student_step(), seed=seed).passed
+    assert run_check("lstm_backward", student_backward(), seed=seed).passed
+
+
+@pytest.mark.parametrize("bug, needles", [
+    ("dWh_h_t", ["dWh uses h_t", "prev_h.T @ da"]),
+    ("db_mean", ["MEAN of da over the batch", "db = da.sum(axis=0)"]),
+    ("dprev_c_zero", ["dprev_c is zero", "dprev_c = dc * f"]),
+    ("sigma_not_prime", ["sigma(a) where sigma'(a) belongs", "derivative=True",
+                         "for the gates i, f and o"]),
+    ("copy_i_into_f", ["the f block of da holds the i gate's delta"]),
+    ("assign_not_add", ["`=` where `+=` belongs", "dnext_c"]),
+    ("no_f_prime", ["derivative is missing for the gate f", "da_f = dc * prev_c * f * (1 - f)"]),
+    ("dc_tanh", ["dc uses tanh(c_t) where its derivative belongs"]),
+])
+def test_step_backward_names_each_classic_bug(bug, needles):
+    msg = problems("lstm_step_backward", student_step(bug))
+    for needle in needles:
+        assert needle in msg, f"{needle!r} missing from: {msg}"
+
+
+def test_only_dwh_wrong_blames_only_dwh():
+    """Misleading case 1: dWh alone is wrong -> no gate is blamed, no gate line is shown."""
+    result = run_check("lstm_step_backward", student_step("dWh_h_t"))
+    assert result.problems[0].startswith("dWh ")
+    assert not any(p.startswith(("dx ", "dprev_h ", "dprev_c ", "dWx ", "db ")) for p in result.problems)
+    msg = " | ".join(result.problems)
+    assert "gate's gradient is wrong" not in msg and "gates i, f and g" not in msg
+    assert "da_o" not in msg and "di = " not in msg and "da_i" not in msg
+    assert "da is right in all four gates" in msg
+
+
+def test_db_mean_blames_no_gate():
+    msg = problems("lstm_step_backward", student_step("db_mean"))
+    assert "gate's gradient is wrong" not in msg and "in the line for db itself" in msg
+
+
+def test_dc_wrong_gives_no_red_herrings():
+    """Misleading case 2: dc wrong -> the dc line, and no hint about the gates i, f, g."""
+    msg = problems("lstm_step_backward", student_step("dc_tanh"))
+    assert "so dc is wrong" in msg
+    assert "gate's gradient is wrong" not in msg and "check di = " not in msg
+
+
+def test_copied_delta_blames_only_the_overwritten_gate():
+    msg = problems("lstm_step_backward", student_step("copy_i_into_f"))
+    assert "the f gate's gradient is wrong" in msg
+    for gate in "iog":
+        assert f"the {gate} gate's gradient is wrong" not in msg
+
+
+def student_backward(mode=None, step=lstm_step_backward):
+    """A student's BPTT loop with one classic mistake; ``step`` is the step it calls."""
+    def my_lstm_backward(dh, caches):
+        N, T, H = dh.shape
+        D = caches[0]["x"].shape[1]
+        dx = np.zeros((N, T, D))
+        dWx, dWh, db = np.zeros((D, 4 * H)), np.zeros((H, 4 * H)), np.zeros(4 * H)
+        dnext_h, dnext_c = np.zeros((N, H)), np.zeros((N, H))
+        late_h, late_c = np.zeros((N, H)), np.zeros((N, H))
+        for t in reversed(range(T)):
+            cache = caches[t - 1] if mode == "cache_t_minus_1" else caches[t]
+            dh_t = dh[:, t - 1] if mode == "dh_t_minus_1" else dh[:, t]
+            if mode == "carries_swapped":
+                dx[:, t], dnext_c, dnext_h, dWx_t, dWh_t, db_t = step(dh_t + dnext_h, dnext_c, cache)
+            else:
+                dx[:, t], new_h, new_c, dWx_t, dWh_t, db_t = step(dh_t + dnext_h, dnext_c, cache)
+                if mode == "carry_delayed":
+                    dnext_h, dnext_c, late_h, late_c = late_h, late_c, new_h, new_c
+                else:
+                    dnext_h, dnext_c = new_h, new_c
+            if mode == "last_step_only":
+                if t == T - 1:
+                    dWx, dWh, db = dWx_t, dWh_t, db_t
+                continue
+            dWx, dWh, db = dWx + dWx_t, dWh + dWh_t, db + db_t
+        if mode == "db_mean":
+            db = db / T
+        dh0 = dnext_h + dh[:, 0] if mode == "dh0_plus_dh0" else dnext_h
+        return dx, dh0, dWx, dWh, db
+    return my_lstm_backward
+
+
+@pytest.mark.parametrize("mode, needles", [
+    ("cache_t_minus_1", ["off by one step", "caches[t], not caches[t-1]"]),
+    ("dh_t_minus_1", ["off by one step", "not dh[:, t-1]"]),
+    ("carry_delayed", ["off by one step", "the carry is a step late"]),
+    ("carries_swapped", ["the two carries are swapped"]),
+    ("last_step_only", ["dWx, dWh and db equal the contribution of step t = 3 alone",
+                        "SUMMED over t"]),
+    ("db_mean", ["db is exactly 1/T = 1/4 of the right value"]),
+    ("dh0_plus_dh0", ["dh0 is only what step 0 sends back"]),
+])
+def test_backward_names_each_classic_loop_bug(mode, needles):
+    msg = problems("lstm_backward", student_backward(mode))
+    for needle in needles:
+        assert needle in msg, f"{needle!r} missing from: {msg}"
+
+
+@pytest.mark.parametrize("bug, needle", [
+    ("no_f_prime", "the sigmoid's derivative is missing for the gate f"),
+    ("dWh_h_t", "dWh uses h_t"),
+    ("assign_not_add", "`=` where `+=` belongs"),
+])
+def test_backward_names_a_step_bug_written_into_the_loop(bug, needle):
+    msg = problems("lstm_backward", student_backward(step=student_step(bug)))
+    assert needle in msg, msg
+
+
+def test_backward_with_a_wrong_step_says_fix_exercise_1():
+    """Misleading case 3: the BPTT calls the student's own (wrong) step backward."""
+    namespace = {"np": np, "my_step_backward": student_step("no_f_prime")}
+    exec("def my_lstm_backward(dh, caches):\n"
+         "    N, T, H = dh.shape\n"
+         "    dx = np.zeros((N, T, caches[0]['x'].shape[1]))\n"
+         "    dWx = dWh = db = 0\n"
+         "    dnext_h, dnext_c = np.zeros((N, H)), np.zeros((N, H))\n"
+         "    for t in reversed(range(T)):\n"
+         "        dx[:, t], dnext_h, dnext_c, a, b, c = my_step_backward(\n"
+         "            dh[:, t] + dnext_h, dnext_c, caches[t])\n"
+         "        dWx, dWh, db = dWx + a, dWh + b, db + c\n"
+         "    return dx, dnext_h, dWx, dWh, db\n", namespace)
+    result = run_check("lstm_backward", namespace["my_lstm_backward"])
+    assert result.problems[0].startswith("your step backward is wrong: fix exercise 1 first")
+    assert "my_step_backward" in result.problems[0] and "your loop is right" in result.problems[0]
+    namespace["my_step_backward"] = lstm_step_backward      # with a right step it passes
+    assert run_check("lstm_backward", namespace["my_lstm_backward"]).passed
+
+
+def test_backward_unknown_bug_shows_the_error_map():
+    def leaky_step(dnext_h, dnext_c, cache):            # no classic bug: the carry halved
+        return lstm_step_backward(dnext_h, 0.5 * dnext_c, cache)
+    msg = "\n".join(run_check("lstm_backward", student_backward(step=leaky_step)).problems)
+    assert "error map of the da that your dx implies" in msg
+    assert "right at the last step t = T-1 and wrong at every step before it" in msg
+    last_row = [line for line in msg.splitlines() if line.strip().startswith("t=4")][0]
+    assert set(last_row.split()[1:]) == {"·"}

@@ -16,7 +16,9 @@ The checks of chapter NN are in ``checks/chNN.py``. Adding a check: write a
 function ``_check_NAME(student_fn, rng) -> (problems, n_tests)`` that returns
 the list of problems found (empty when everything is right) and the number of
 tests run, and decorate it with ``@register("NAME")``. ``compare`` produces
-consistent messages for one output array.
+consistent messages for one output array; ``_diagnose`` is the engine that turns
+a wrong gradient into a named cause (hypotheses that reproduce the student's outputs,
+then the patterns of an error map per time step and gate).
 """
 from ._core import (  # noqa: F401
     CheckFailed,

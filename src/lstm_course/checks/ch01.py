@@ -1,6 +1,8 @@
 """Exercise checks for chapter 01: vanilla RNN and backpropagation through time."""
 import numpy as np
 
+from . import _diagnose as dg
+from ._bptt import LOOP_HINTS, bptt_variant
 from ._core import compare, compare_numerical, register
 from ._core import normwise_rel_error as _ch01_normwise
 
@@ -55,7 +57,34 @@ def _ch01_step_backward_variants(dnext_h, cache):
     nan = np.full(1, np.nan)
     out["a = x Wx + prev_h Wh + b, so the gradient reaching prev_h is multiplied by the "
         "TRANSPOSE of Wh"] = (nan, da @ Wh, nan, nan, nan)
+    out["dWh uses h_t: at step t, Wh multiplies the PREVIOUS hidden state, so "
+        "dWh = prev_h.T @ da (h_{t-1}), not next_h.T @ da (h_t)"] = (nan, nan, nan, next_h.T @ da, nan)
+    out["db is the MEAN of da over the batch: b is added to every row of the batch, so its "
+        "gradient is the SUM over the batch axis (axis 0)"] = (nan, nan, nan, nan, da.mean(axis=0))
     return out
+
+
+def _ch01_step_variant(bug):
+    """A step backward with one of the mistakes above (for the hypotheses of rnn_backward)."""
+    def step(dnext_h, cache):
+        x, prev_h, Wx, Wh, next_h = cache
+        da = {"no_tanh": dnext_h, "no_square": dnext_h * (1 - next_h)}.get(bug, dnext_h * (1 - next_h ** 2))
+        h_in = next_h if bug == "dWh_h_t" else prev_h
+        db = da.mean(axis=0) if bug == "db_mean" else da.sum(axis=0)
+        return da @ Wx.T, da @ (Wh if bug == "no_transpose" else Wh.T), x.T @ da, h_in.T @ da, db
+    return step
+
+
+_CH01_STEP_BUGS = {
+    "no_tanh": "your BPTT matches a step backward without the tanh derivative: "
+               "da = dnext_h * (1 - next_h**2)",
+    "no_square": "your BPTT matches a step backward with 1 - next_h instead of 1 - next_h**2",
+    "dWh_h_t": "your BPTT computes dWh with h_t: at step t, Wh multiplies the PREVIOUS hidden "
+               "state, so each step adds prev_h.T @ da (h_{t-1}), not next_h.T @ da",
+    "db_mean": "your BPTT matches a step backward whose db is the MEAN over the batch; it is "
+               "the SUM (b is added to every row)",
+    "no_transpose": "the gradient sent back to h_{t-1} must be multiplied by the TRANSPOSE of Wh",
+}
 
 
 def _ch01_step_hints(label, got, expected, variants, index, N):
@@ -73,6 +102,9 @@ def _ch01_step_hints(label, got, expected, variants, index, N):
     for hint, outs in variants.items():
         if _ch01_close(got, outs[index]):
             return " — " + hint
+    c = dg.constant_factor(got, expected)
+    if c is not None:
+        return f" — {label} is " + dg.name_factor(c, N=N)
     return ""
 
 
@@ -124,49 +156,116 @@ def _check_rnn_step_backward(student_fn, rng):
     return problems, n_tests
 
 
-def _ch01_rnn_backward_variant(dh, cache, mode):
-    """rnn_backward with one typical bug switched on (for hints only)."""
-    from ..rnn import rnn_step_backward
-
-    T = len(cache)
-    x0, _, Wx, Wh, _ = cache[0]
-    N, H = dh.shape[0], Wh.shape[0]
-    dx = np.zeros((N, T, x0.shape[1]))
-    dWx, dWh, db = np.zeros_like(Wx), np.zeros_like(Wh), np.zeros(H)
-    dprev = np.zeros((N, H))
-    order = range(T) if mode == "forward_in_time" else reversed(range(T))
-    for t in order:
-        if mode == "no_dprev":
-            upstream = dh[:, t]
-        elif mode == "no_dh":
-            upstream = dprev
-        else:
-            upstream = dh[:, t] + dprev
-        dx[:, t], dprev, dWx_t, dWh_t, db_t = rnn_step_backward(upstream, cache[t])
-        if mode == "overwrite":
-            dWx, dWh, db = dWx_t, dWh_t, db_t
-        else:
-            dWx, dWh, db = dWx + dWx_t, dWh + dWh_t, db + db_t
-    return dx, dprev, dWx, dWh, db
-
-
 _CH01_RNN_BACKWARD_HINTS = {
     "overwrite": "equals the gradient of ONE time step only: Wx, Wh and b are shared by all "
                  "T steps, so add up (+=) the contributions of every step",
-    "no_dprev": "you seem to ignore the gradient flowing back from step t+1: h_t is used by the "
+    "no_dprev_h": "you seem to ignore the gradient flowing back from step t+1: h_t is used by the "
                 "layer above (dh[:, t]) AND by the next step, and the gradients of a reused value add",
-    "no_dh": "you seem to use only the gradient flowing back in time: h_t also receives "
+    "no_dh_t": "you seem to use only the gradient flowing back in time: h_t also receives "
              "dh[:, t] from the layer above",
     "forward_in_time": "the loop must run backwards in time (t = T-1, ..., 0): step t needs the "
                        "gradient that step t+1 sends back",
 }
 
 
+def _ch01_wrong_step(student_fn):
+    """The name of a step backward that the student's BPTT calls and that is wrong, or None."""
+    from ..rnn import rnn_step_backward, rnn_step_forward
+    rng = np.random.default_rng(101)
+    x, prev_h = rng.standard_normal((3, 4)), rng.standard_normal((3, 5))
+    Wx, Wh, b = rng.standard_normal((4, 5)), rng.standard_normal((5, 5)), rng.standard_normal(5)
+    _, cache = rnn_step_forward(x, prev_h, Wx, Wh, b)
+    dnext_h = rng.standard_normal((3, 5))
+    for name, fn in dg.helpers_called(student_fn, 2):
+        try:
+            got = fn(dnext_h.copy(), _ch01_copy_cache(cache))
+            if not isinstance(got, (tuple, list)) or len(got) != 5:
+                continue
+        except Exception:          # not a step backward
+            continue
+        if not all(_ch01_close(g, e) for g, e in zip(got, rnn_step_backward(dnext_h, cache))):
+            return name
+    return None
+
+
+def _ch01_error_map(student_fn):
+    """The error map (per step t) of the da that the student's dx implies, on a probe D >= H."""
+    from ..rnn import rnn_forward, rnn_step_backward
+    rng = np.random.default_rng(102)
+    N, T, D, H = 2, 5, 6, 3
+    x, h0 = rng.standard_normal((N, T, D)), rng.standard_normal((N, H))
+    Wx, Wh, b = rng.standard_normal((D, H)) * 0.5, rng.standard_normal((H, H)) * 0.5, rng.standard_normal(H)
+    _, cache = rnn_forward(x, h0, Wx, Wh, b)
+    dh = rng.standard_normal((N, T, H))
+    try:
+        dx = np.asarray(student_fn(dh.copy(), _ch01_copy_cache(cache))[0], dtype=np.float64)
+    except Exception:
+        return []
+    ref_dx = bptt_variant(dh, cache, rnn_step_backward, False)[0][0]
+    if dx.shape != ref_dx.shape or not np.all(np.isfinite(dx)):
+        return []
+    emap = dg.error_map(dg.implied_da(dx, Wx), dg.implied_da(ref_dx, Wx), n_blocks=1)
+    pattern = dg.describe_map(emap, blocks=("da",))
+    return ([pattern] if pattern else []) + [dg.format_map(emap, "the da that your dx implies",
+                                                          blocks=("da",))]
+
+
+def _ch01_diagnose_sequence(student_fn, got, expected, dh, cache, hinted):
+    """Sentences for a wrong rnn_backward: the step it calls, a hypothesis, or patterns."""
+    from ..rnn import rnn_step_backward
+    step_name = _ch01_wrong_step(student_fn)
+    if step_name:
+        msg = (f"your step backward is wrong: fix exercise 1 first (its check names the "
+               f"mistake); your rnn_backward calls {step_name}")
+        try:
+            fixed = dg.with_helper(student_fn, step_name, rnn_step_backward)(dh.copy(), cache)
+            if all(_ch01_close(g, e) for g, e in zip(fixed, expected)):
+                msg += ", and with the package's step backward in its place your loop is right"
+        except Exception:
+            pass
+        return [msg]
+    if hinted:
+        return []
+    hyps = {}
+    for mode in ("cache_shifted", "dh_shifted", "carry_delayed", "dh0_plus_dh"):
+        outs = list(bptt_variant(dh, cache, rnn_step_backward, False, mode)[0])
+        if mode == "carry_delayed":
+            outs[1] = None             # where a delayed carry leaves dh0 depends on the code
+        hint = LOOP_HINTS[mode].replace(" (dprev_h, dprev_c)", " (dprev_h)")
+        hyps[hint.replace("caches[", "cache[")] = tuple(outs)
+    for bug, msg in _CH01_STEP_BUGS.items():
+        hyps[msg] = bptt_variant(dh, cache, _ch01_step_variant(bug), False)[0]
+    hint = dg.first_match(got, hyps)
+    if hint:
+        return ["diagnosis: " + hint]
+    N, T, _ = dh.shape
+    per_step = bptt_variant(dh, cache, rnn_step_backward, False)[1]
+    out, one_step = [], {}
+    for k, (name, g, e) in enumerate(zip(("dx", "dh0", "dWx", "dWh", "db"), got, expected)):
+        if k < 2 or _ch01_close(g, e) or np.shape(g) != np.shape(e):
+            continue
+        t = dg.single_step(g, [p[k - 2] for p in per_step])
+        c = dg.constant_factor(g, e)
+        if t is not None:
+            one_step.setdefault(t, []).append(name)
+        elif c is not None:
+            out.append(f"{name} is " + dg.name_factor(c, N, T))
+        elif dg.is_transpose(g, e):
+            out.append(f"{name} is the transpose of the right gradient: check the order of the factors")
+    for t, which in one_step.items():
+        out.insert(0, f"{', '.join(which)}: {'equals' if len(which) == 1 else 'each equals'} the "
+                      f"contribution of step t = {t} alone: the weights are shared by all T "
+                      "steps, so add up (+=) the contributions of every step")
+    if not _ch01_close(got[0], expected[0]):
+        out += _ch01_error_map(student_fn)
+    return out
+
+
 @register("rnn_backward")
 def _check_rnn_backward(student_fn, rng):
     """rnn_backward(dh, cache) -> (dx, dh0, dWx, dWh, db)."""
     from ..gradcheck import eval_numerical_gradient_array
-    from ..rnn import rnn_backward, rnn_forward
+    from ..rnn import rnn_backward, rnn_forward, rnn_step_backward
 
     names = ("dx", "dh0", "dWx", "dWh", "db")
     n_tests = 0
@@ -183,17 +282,23 @@ def _check_rnn_backward(student_fn, rng):
         n_tests += 1
         if problems:
             return problems, n_tests
-        variants = {m: _ch01_rnn_backward_variant(dh, cache, m) for m in _CH01_RNN_BACKWARD_HINTS}
+        variants = {m: bptt_variant(dh, cache, rnn_step_backward, False, m)[0]
+                    for m in _CH01_RNN_BACKWARD_HINTS}
+        hinted = False
         for k, (name, g, e) in enumerate(zip(names, got, expected)):
             for msg in compare(f"{name} (N={N}, T={T}, D={D}, H={H})", g, e):
                 hint = ""
                 for mode, outs in variants.items():
                     if _ch01_close(g, outs[k]):
                         hint = " — " + _CH01_RNN_BACKWARD_HINTS[mode]
+                        hinted = True
                         break
                 problems.append(msg + hint)
         if problems:
-            return problems, n_tests
+            diagnosis = _ch01_diagnose_sequence(student_fn, got, expected, dh, cache, hinted)
+            if diagnosis and diagnosis[0].startswith("your step backward is wrong"):
+                return diagnosis + problems, n_tests
+            return problems + diagnosis, n_tests
 
     # Independent of the reference: centred differences through the whole sequence.
     N, T, D, H = 2, 3, 2, 3
@@ -272,10 +377,11 @@ def _ch01_minchar(inputs, targets, hprev, params, bug=None):
     dhnext = np.zeros_like(hprev)
     for t in reversed(range(len(inputs))):
         dy = ps[t].copy()
-        dy[targets[t]] -= 1
+        if bug != "no_minus_one":
+            dy[targets[t]] -= 1
         if bug == "reset":
             g = {k: np.zeros_like(v) for k, v in g.items()}
-        g["dWhy"] += dy @ hs[t].T
+        g["dWhy"] += dy @ (hs[t - 1] if bug == "why_prev" else hs[t]).T
         g["dby"] += dy
         dh = Why.T @ dy + (0 if bug == "no_dhnext" else dhnext)
         dhraw = dh if bug == "no_tanh" else (1 - hs[t] ** 2) * dh
@@ -294,6 +400,10 @@ _CH01_LOSS_FUN_HINTS = {
     "no_dhnext": "the gradient flowing back in time is missing: dh must include what step t+1 "
                  "sends back (dhnext)",
     "no_tanh": "the gradient does not go through the tanh: multiply by (1 - h_t**2)",
+    "no_minus_one": "the softmax gradient is missing the -1 at the target: dy = p - onehot(target), "
+                    "so after copying ps[t], subtract 1 at dy[targets[t]]",
+    "why_prev": "dWhy: the scores y_t = Why h_t + by use the hidden state of the SAME step, so "
+                "dWhy += dy @ hs[t].T, not hs[t-1]",
     "reset": "your gradients hold one time step only: the weights are shared, so the "
              "contributions of all steps must be added up (initialise once, before the loop)",
 }

@@ -18,6 +18,16 @@ def _ch02_call_quietly(fn, *args):
             return fn(*args)
 
 
+_CH02_EPS = 1e-6     # the largest eps accepted in max_norm / (norm + eps), PyTorch's
+
+
+def _ch02_value_clipped(before, after, max_norm):
+    """True when ``after`` is ``before`` with every entry clipped to [-max_norm, max_norm]."""
+    clipped = {k: np.clip(g, -max_norm, max_norm) for k, g in before.items()}
+    changed = any(not np.array_equal(clipped[k], before[k]) for k in before)
+    return changed and all(np.allclose(after[k], clipped[k], rtol=1e-12, atol=0) for k in before)
+
+
 @register("clip_grad_norm")
 def _check_clip_grad_norm(student_fn, rng):
     """clip_grad_norm(grads: dict, max_norm) -> norm before clipping; clips in place."""
@@ -77,18 +87,27 @@ def _check_clip_grad_norm(student_fn, rng):
                         f"max_norm {max_norm:.4g} (its norm is now {new_norm:.4g}) {where}: clipping "
                         "only ever SHRINKS a gradient; leave it untouched when norm <= max_norm"], n
             continue
-        expected = {k: g * (max_norm / norm) for k, g in before.items()}
-        if np.isclose(new_norm, max_norm, rtol=1e-7):
+        # PyTorch's factor max_norm / (norm + 1e-6) is right too: accept any norm between it and
+        # max_norm. (An eps in the denominator only guards a division that `norm > max_norm`
+        # already guards.)
+        lowest = max_norm * norm / (norm + _CH02_EPS)
+        if lowest * (1 - 1e-9) <= new_norm <= max_norm * (1 + 1e-7):
             # right length; is the direction the same?
             for k in before:
-                errs = compare(f"clipped grads[{k!r}]", after[k], expected[k], 1e-7)
+                errs = compare(f"clipped grads[{k!r}]", after[k], before[k] * (new_norm / norm), 1e-7)
                 if errs:
                     return [errs[0] + f" {where}; the norm is right but the direction changed: every "
                             "array must be multiplied by the SAME factor max_norm / norm"], n
             continue
         msg = (f"your clipped gradient has norm {new_norm:.6g} but should have {max_norm:.6g} "
                f"(it was {norm:.6g} before clipping) {where}")
-        if np.isclose(new_norm, norm ** 2 / max_norm, rtol=1e-6):
+        same_factor = all(np.allclose(after[k], before[k] * (new_norm / norm), rtol=1e-7, atol=0)
+                          for k in before)
+        if _ch02_value_clipped(before, after, max_norm):
+            msg += ("; you clipped every ENTRY to [-max_norm, max_norm] (value clipping, as "
+                    "clip_grad_value does): that changes the direction and does not bound the "
+                    "norm; norm clipping multiplies all arrays by one factor max_norm / norm")
+        elif np.isclose(new_norm, norm ** 2 / max_norm, rtol=1e-6):
             msg += ("; did you multiply by norm / max_norm instead of max_norm / norm? That "
                     "factor is > 1 here, so it ENLARGES an exploding gradient")
         elif np.isclose(new_norm, norm, rtol=1e-9):
@@ -97,8 +116,13 @@ def _check_clip_grad_norm(student_fn, rng):
                 np.isclose(np.linalg.norm(after[k]), max_norm, rtol=1e-6) for k in after):
             msg += ("; it looks like each array was clipped on its own: use ONE global norm over "
                     "all arrays and one common factor")
-        elif np.isclose(new_norm, 1.0, rtol=1e-6):
+        elif np.isclose(new_norm, 1.0, rtol=1e-6) and not np.isclose(max_norm, 1.0, rtol=1e-3):
             msg += "; you normalised the gradient to length 1: multiply by max_norm / norm"
+        elif same_factor and 0.5 * max_norm < new_norm < max_norm:
+            eps = max_norm * norm / new_norm - norm
+            msg += (f"; your factor is max_norm / (norm + {eps:.1g}): an eps in the denominator "
+                    f"up to {_CH02_EPS:.0e} (PyTorch's) is accepted, but this one leaves the norm "
+                    f"{1 - new_norm / max_norm:.1e} (relative) below max_norm")
         return [msg], n
 
     # 4. an all-zero gradient: norm 0, nothing to do, and above all no 0/0

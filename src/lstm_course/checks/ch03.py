@@ -47,9 +47,17 @@ def _ch03_linear_backward_variants(dy, w, y0, y):
             future = factor * d[t]
         return d
 
+    def deltas_forwards():                 # the loop run forwards in time
+        d, past = np.empty(T), 0.0
+        for t in range(T):
+            d[t] = dy[t] + past
+            past = w * d[t]
+        return d
+
     right, no_w = deltas(w), deltas(1.0)
     return {
         "right": right,
+        "forwards": deltas_forwards(),      # delta_t = dy_t + w delta_{t-1}
         "no_w": no_w,                       # forgot to multiply by w
         "w_early": w * right,               # multiplied the whole delta_t by w
         "dw_y_t": float(np.dot(right, y)),  # paired delta_t with y_t, not y_{t-1}
@@ -96,6 +104,11 @@ def _check_cec_backward(student_fn, rng):
                 problems.append("diagnosis: every entry is w times too large/small: the error "
                                 "reaching y_t is dy_t + w * delta_{t+1}; only the part coming "
                                 "from the future is multiplied by w, and delta_T = dy_T")
+            elif T > 1 and _ch03_same(g_in, var["forwards"]):
+                problems.append("diagnosis: your loop runs forwards in time: it computes "
+                                "delta_t = dy_t + w * delta_{t-1}, from the PAST; the error of "
+                                "y_t comes from the future, delta_t = dy_t + w * delta_{t+1}, so "
+                                "loop t = T, ..., 1 (range(T - 1, -1, -1)), starting with delta_T = dy_T")
             elif _ch03_same(g_in, dy):
                 problems.append("diagnosis: dinputs equals dy: you forgot the error that flows "
                                 "back from later steps (delta_t = dy_t + w * delta_{t+1})")

@@ -294,9 +294,10 @@ def _check_gate_saturation(student_fn, rng):
         errs = compare("a (pre-activation)", got_a, a, 1e-9)
         if errs:
             if got_a is not None and got_a.shape == a.shape:
-                swapped = W[:, :h.shape[0]] @ h + W[:, h.shape[0]:] @ x + b if D == h.shape[0] else None
-                if swapped is not None and np.allclose(got_a, swapped):
-                    errs.append("diagnosis: W acts on the concatenation [x; h] (x first)")
+                swapped = W @ np.concatenate([h, x]) + b      # [h; x]: fits W for any D, H
+                if np.allclose(got_a, swapped, rtol=1e-9, atol=1e-12):
+                    errs.append("diagnosis: you multiplied W with [h; x]; W acts on the "
+                                "concatenation [x; h] (x first): its first D columns multiply x")
                 elif np.allclose(got_a, a - b):
                     errs.append("diagnosis: you forgot the bias b")
             return [f"{e}  [{which}]" for e in errs], n

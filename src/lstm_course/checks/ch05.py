@@ -1,6 +1,7 @@
 """Exercise checks for chapter 05: peephole connections."""
 import numpy as np
 
+from . import _diagnose as dg
 from ._core import compare, register
 
 
@@ -233,6 +234,10 @@ def _check_peephole_grads(student_fn, rng):
                         errs.append("diagnosis: " + msg)
                         break
                 else:
+                    for nm, g_, e in zip(names, result, ref):
+                        c = dg.constant_factor(g_, e)
+                        if c is not None:
+                            errs.append(f"diagnosis: {nm} is {dg.name_factor(c, N=N)}")
                     ok = [nm for nm, g_, e in zip(names, result, ref)
                           if np.allclose(np.asarray(g_), e, rtol=1e-6, atol=1e-9)]
                     if ok:

@@ -1,19 +1,23 @@
 """Exercise checks for chapter 06: LSTM backpropagation through time."""
 import numpy as np
 
+from . import _diagnose as dg
+from ._bptt import LOOP_HINTS, bptt_variant
 from ._core import compare, compare_numerical, register
 from ._core import normwise_rel_error as _ch06_normwise
+from ._lstm_bugs import STEP_BUGS, gate_order_variants, step_variant
 
 
 # Checks: lstm_step_backward, lstm_backward, gradcheck_finds_swapped_gates,
-# gradient_streams. The step check compares the 4H columns of dWx, dWh, db gate by
-# gate (i, f, o, g) and names the gate (and the line of the derivation) that is wrong;
-# it recognises typical mistakes (forgotten dnext_c, tanh(c_{t-1}) instead of
-# tanh(c_t), a swapped gate order in da, ...). Helpers are prefixed _ch06_.
-import itertools as _ch06_itertools
-
+# gradient_streams. A wrong answer is diagnosed by the engine of _diagnose.py: first
+# the hypotheses (the reference with one typical mistake, _lstm_bugs.py and _bptt.py)
+# that reproduce the student's outputs exactly; then what the outputs themselves show
+# (the gate blocks of dWx and db, a constant factor, one step's contribution, the error
+# map per step and gate). Only wrong outputs and wrong gates are ever named.
+# Helpers are prefixed _ch06_.
 _CH06_GATES = ("i", "f", "o", "g")
 _CH06_STEP_OUT = ("dx", "dprev_h", "dprev_c", "dWx", "dWh", "db")
+_CH06_SEQ_OUT = ("dx", "dh0", "dWx", "dWh", "db")
 _CH06_GATE_HINTS = {
     "i": "check di = dc * g and da_i = di * i * (1 - i)",
     "f": "check df = dc * prev_c (the OLD cell state) and da_f = df * f * (1 - f)",
@@ -21,7 +25,9 @@ _CH06_GATE_HINTS = {
          "da_o = do * o * (1 - o)",
     "g": "check dg = dc * i and da_g = dg * (1 - g**2)",
 }
-
+_CH06_DC_LINE = ("gates i, f and g are wrong but o is right: these three receive their error "
+                 "through the cell state, so dc is wrong — dc = dnext_c + dnext_h * o * "
+                 "(1 - tanh_c**2)")
 
 
 def _ch06_close(a, b, tol=1e-7):
@@ -55,69 +61,15 @@ def _ch06_unpack(result, names):
     return tuple(result[:len(names)]), []
 
 
-def _ch06_step_variant(dnext_h, dnext_c, cache, bug=None, order=_CH06_GATES):
-    """The LSTM step backward with one typical mistake switched on (diagnosis only).
-
-    ``order`` is the order in which the four gate blocks are concatenated into da.
-    """
-    x, prev_h, prev_c = cache["x"], cache["prev_h"], cache["prev_c"]
-    Wx, Wh = cache["Wx"], cache["Wh"]
-    i, f, o, g, next_c, tanh_c = (cache[k] for k in ("i", "f", "o", "g", "next_c", "tanh_c"))
-    tc = np.tanh(prev_c) if bug == "tanh_prev_c" else tanh_c
-    do = dnext_h * tc
-    dc_h = dnext_h * o * (1 - tc ** 2)
-    if bug == "no_dnext_c":
-        dc = dc_h
-    elif bug == "no_h_path":
-        dc = dnext_c.copy()
-    else:
-        dc = dnext_c + dc_h
-    d = {
-        "i": dc * g * i * (1 - i),
-        "f": dc * (next_c if bug == "df_next_c" else prev_c) * f * (1 - f),
-        "o": do * o * (1 - o),
-        "g": dc * i * ((1 - g) if bug == "tanh_prime_g" else (1 - g ** 2)),
-    }
-    if bug == "sigmoid_prime_raw":
-        d["i"], d["f"], d["o"] = dc * g * (1 - i), dc * prev_c * (1 - f), do * (1 - o)
-    dprev_c = dc if bug == "dprev_c_no_f" else dc * f
-    da = np.concatenate([d[k] for k in order], axis=1)
-    db = da[0] if bug == "db_first_row" else da.sum(axis=0)
-    return (da @ Wx.T, da @ Wh.T, dprev_c, x.T @ da, prev_h.T @ da, db)
+_ch06_step_variant = step_variant          # used by the gradient-check exercise below
 
 
-_CH06_STEP_BUGS = {
-    "no_dnext_c": "you forgot the gradient dnext_c that arrives from the future (step t+1): "
-                  "dc = dnext_c + dnext_h * o * (1 - tanh_c**2)",
-    "no_h_path": "dc is missing the part that flows through h_t = o * tanh(c_t): "
-                 "dc = dnext_c + dnext_h * o * (1 - tanh_c**2)",
-    "tanh_prev_c": "you used tanh(prev_c) where tanh(c_t) belongs: h_t = o * tanh(c_t) uses "
-                   "the NEW cell state (it is in the cache as tanh_c)",
-    "df_next_c": "df must use the OLD cell state: c_t = f * c_{t-1} + i * g, so "
-                 "df = dc * prev_c, not dc * next_c",
-    "tanh_prime_g": "tanh'(a_g) = 1 - g**2, not 1 - g",
-    "sigmoid_prime_raw": "sigma'(a) = sigma(a) * (1 - sigma(a)): for the gate i it is "
-                         "i * (1 - i), not (1 - i)",
-    "dprev_c_no_f": "dprev_c = dc * f: the cell state is multiplied by f on its way to c_t, so "
-                    "its gradient is too (dc_t/dc_{t-1} = f)",
-    "db_first_row": "db must be summed over the batch axis: db = da.sum(axis=0)",
-}
-
-
-def _ch06_diagnose_step(got, dnext_h, dnext_c, cache):
-    """A sentence naming the mistake that reproduces the student's outputs, or None."""
-    def matches(outs):
-        return all(_ch06_close(g_, e_, 1e-6) for g_, e_ in zip(got, outs)
-                   if g_ is not None and np.shape(g_) == np.shape(e_))
-    for bug, msg in _CH06_STEP_BUGS.items():
-        if matches(_ch06_step_variant(dnext_h, dnext_c, cache, bug)):
-            return msg
-    for perm in _ch06_itertools.permutations(_CH06_GATES):
-        if perm != _CH06_GATES and matches(_ch06_step_variant(dnext_h, dnext_c, cache, order=perm)):
-            return (f"your da has its four gate blocks in the order {', '.join(perm)}; the "
-                    "course concatenates da = [da_i, da_f, da_o, da_g] (the order of the "
-                    "columns of Wx, Wh and b)")
-    return None
+def _ch06_step_hypotheses(dnext_h, dnext_c, cache):
+    """{sentence: outputs} of every typical step-backward mistake."""
+    hyps = {msg: step_variant(dnext_h, dnext_c, cache, bug) for bug, msg in STEP_BUGS.items()}
+    for order, msg in gate_order_variants():
+        hyps[msg] = step_variant(dnext_h, dnext_c, cache, order=order)
+    return hyps
 
 
 def _ch06_gate_errors(got, expected, H):
@@ -132,26 +84,62 @@ def _ch06_gate_errors(got, expected, H):
 
 
 def _ch06_gate_feedback(got, expected, H):
-    """Gate-specific sentences from the column blocks of dWx, dWh, db."""
-    shapes_ok = all(np.shape(got[j]) == np.shape(expected[j]) for j in (3, 4, 5))
-    if not shapes_ok:
+    """Gate sentences, only for gates that are wrong where a gate error shows.
+
+    dWx = x^T da and db = sum da depend on the step's inputs and on da alone: a gate of
+    da is wrong when its column blocks are wrong in both. When no gate is wrong, da is
+    right, and a wrong dWx, dWh or db is a mistake of that output's own line.
+    """
+    if any(np.shape(got[j]) != np.shape(expected[j]) for j in (3, 4, 5)):
         return []
-    if all(_ch06_close(got[j], expected[j], 1e-6) for j in (3, 4)):
-        return []   # dWx and dWh are right: the gates are fine, the bug is elsewhere
-    errs = _ch06_gate_errors(got, expected, H)
-    wrong = [g for g in _CH06_GATES if errs[g] > 1e-6]
+    errs = dict(zip(_CH06_GATES, np.minimum(dg.block_errors(got[3], expected[3]),
+                                            dg.block_errors(got[5], expected[5]))))
+    wrong = [g for g in _CH06_GATES if errs[g] > dg.RIGHT]
     if not wrong:
+        bad = [n for n, g_, e_ in zip(_CH06_STEP_OUT, got, expected) if not dg.same(g_, e_)]
+        own = [n for n in bad if n in ("dWx", "dWh", "db")]
+        if own and len(own) == len(bad):
+            right = [n for n in _CH06_STEP_OUT if n not in bad]
+            why = {"dWx": "dWx = x.T @ da", "dWh": "dWh = prev_h.T @ da: Wh multiplies h_{t-1}",
+                   "db": "db = da summed over the batch"}
+            return [f"{', '.join(right)} are right, so da is right in all four gates: the "
+                    f"mistake is in the line for {' and '.join(own)} itself ("
+                    + "; ".join(why[n] for n in own) + ")"]
         return []
+    if wrong == ["i", "f", "g"]:
+        return [_CH06_DC_LINE]
     out = []
-    if set(wrong) == {"i", "f", "g"}:
-        out.append("gates i, f and g are wrong but o is right: these three receive their error "
-                   "through the cell state, so dc is wrong — dc = dnext_c + dnext_h * o * "
-                   "(1 - tanh_c**2)")
     for gate in wrong:
         cols = ("0:H", "H:2H", "2H:3H", "3H:4H")[_CH06_GATES.index(gate)]
         out.append(f"the {gate} gate's gradient is wrong (relative error {errs[gate]:.1e} in "
-                   f"its columns {cols} of dWx, dWh and db) — {_CH06_GATE_HINTS[gate]}")
+                   f"its columns {cols} of dWx and db) — {_CH06_GATE_HINTS[gate]}")
     return out
+
+
+def _ch06_pattern_feedback(names, got, expected, N=None, T=None, per_step=None):
+    """Sentences for wrong outputs that no hypothesis explains: factor, transpose, one step."""
+    out, one_step = [], {}
+    for k, (name, g_, e_) in enumerate(zip(names, got, expected)):
+        if dg.same(g_, e_) or np.shape(g_) != np.shape(e_):
+            continue
+        t = dg.single_step(g_, [p[k - 2] for p in per_step]) if per_step and k >= 2 else None
+        c = dg.constant_factor(g_, e_)
+        if t is not None:
+            one_step.setdefault(t, []).append(name)
+        elif c is not None:
+            out.append(f"{name} is {dg.name_factor(c, N, T)}")
+        elif dg.is_transpose(g_, e_):
+            out.append(f"{name} is the transpose of the right gradient: check the order of the "
+                       "factors")
+    for t, which in one_step.items():
+        out.insert(0, f"{_ch06_and(which)} {'equals' if len(which) == 1 else 'equal'} the "
+                      f"contribution of step t = {t} alone: Wx, Wh and b are shared by all T "
+                      "steps, so their gradients are SUMMED over t")
+    return out
+
+
+def _ch06_and(names):
+    return names[0] if len(names) == 1 else ", ".join(names[:-1]) + " and " + names[-1]
 
 
 @register("lstm_step_backward")
@@ -178,9 +166,11 @@ def _check_lstm_step_backward(student_fn, rng):
             problems += compare(f"{name} {where}", g_, e_, 1e-7)
         if problems:
             problems += _ch06_gate_feedback(got, expected, H)
-            hint = _ch06_diagnose_step(got, dnext_h, dnext_c, cache)
+            hint = dg.first_match(got, _ch06_step_hypotheses(dnext_h, dnext_c, cache))
             if hint:
                 problems.append("diagnosis: " + hint)
+            else:
+                problems += _ch06_pattern_feedback(_CH06_STEP_OUT, got, expected, N=N)
             return problems, n
 
     # Independent of the reference: centred differences of
@@ -219,38 +209,92 @@ def _ch06_forward_steps(x, h0, Wx, Wh, b):
     return np.stack(hs, axis=1), caches
 
 
-def _ch06_backward_variant(dh, caches, mode):
-    """BPTT over step caches with one typical bug switched on (diagnosis only)."""
+def _ch06_sequence(rng, N, T, D, H):
+    """A random sequence case: (dh, caches) of an unrolled forward pass."""
+    x = rng.standard_normal((N, T, D))
+    h0 = np.tanh(rng.standard_normal((N, H)))
+    Wx = rng.standard_normal((D, 4 * H)) * 0.6
+    Wh = rng.standard_normal((H, 4 * H)) * 0.6
+    b = rng.standard_normal(4 * H) * 0.6
+    _, caches = _ch06_forward_steps(x, h0, Wx, Wh, b)
+    return rng.standard_normal((N, T, H)), caches
+
+
+def _ch06_wrong_step(student_fn):
+    """(name, problem) for a step backward the student's BPTT calls that is wrong, or None."""
     from ..lstm import lstm_step_backward as _ref_bwd
-    N, T, H = dh.shape
-    D = caches[0]["x"].shape[1]
-    dx = np.zeros((N, T, D))
-    dWx, dWh, db = (np.zeros_like(caches[0]["Wx"]), np.zeros_like(caches[0]["Wh"]),
-                    np.zeros(4 * H))
-    dprev_h, dprev_c = np.zeros((N, H)), np.zeros((N, H))
-    order = range(T) if mode == "forward_in_time" else reversed(range(T))
-    for t in order:
-        up_h = {"no_dh_t": dprev_h, "no_dprev_h": dh[:, t]}.get(mode, dh[:, t] + dprev_h)
-        up_c = np.zeros((N, H)) if mode == "no_dc" else dprev_c
-        dx[:, t], dprev_h, dprev_c, dWx_t, dWh_t, db_t = _ref_bwd(up_h, up_c, caches[t])
-        if mode == "overwrite":
-            dWx, dWh, db = dWx_t, dWh_t, db_t
-        else:
-            dWx, dWh, db = dWx + dWx_t, dWh + dWh_t, db + db_t
-    return dx, dprev_h, dWx, dWh, db
+    from ..lstm import lstm_step_forward as _ref_fwd
+    rng = np.random.default_rng(606)
+    args = _ch06_case(rng, 3, 4, 5)
+    _, _, cache = _ref_fwd(*args)
+    dnh, dnc = rng.standard_normal((3, 5)), rng.standard_normal((3, 5))
+    for name, fn in dg.helpers_called(student_fn, 3):
+        try:
+            got = fn(dnh.copy(), dnc.copy(), _ch06_copy_cache(cache))
+            if not isinstance(got, (tuple, list)) or len(got) != 6:
+                continue
+        except Exception:          # not a step backward
+            continue
+        if not all(dg.same(g_, e_, 1e-7) for g_, e_ in zip(got, _ref_bwd(dnh, dnc, cache))):
+            return name
+    return None
 
 
-_CH06_BACKWARD_HINTS = {
-    "overwrite": "equals the gradient of ONE time step: Wx, Wh and b are shared by all T steps, "
-                 "so their gradients are SUMMED over t (+=, initialised once before the loop)",
-    "no_dc": "the cell-state gradient is not carried back in time: pass the dprev_c of step t "
-             "as the dnext_c of step t-1 (it starts as zeros at the last step)",
-    "no_dh_t": "h_t receives gradient from the loss at step t as well: add dh[:, t] to the "
-               "dprev_h coming from step t+1",
-    "no_dprev_h": "h_t also feeds step t+1: add the dprev_h returned by step t+1 to dh[:, t]",
-    "forward_in_time": "the loop must run backwards in time, t = T-1, ..., 0: step t needs "
-                       "what step t+1 sends back",
-}
+def _ch06_error_map(student_fn):
+    """The error map of da per step and gate of the student's BPTT on a probe with D >= 4H."""
+    from ..lstm import lstm_step_backward as _ref_bwd
+    dh, caches = _ch06_sequence(np.random.default_rng(607), 2, 5, 9, 2)
+    try:
+        got = student_fn(dh.copy(), [_ch06_copy_cache(c) for c in caches])
+        dx = np.asarray(got[0], dtype=np.float64)
+    except Exception:
+        return []
+    expected = bptt_variant(dh, caches, _ref_bwd, cell=True)[0]
+    if dx.shape != expected[0].shape or not np.all(np.isfinite(dx)):
+        return []
+    Wx = caches[0]["Wx"]
+    emap = dg.error_map(dg.implied_da(dx, Wx), dg.implied_da(expected[0], Wx))
+    pattern = dg.describe_map(emap)
+    return ([pattern] if pattern else []) + [dg.format_map(emap, "the da that your dx implies")]
+
+
+def _ch06_diagnose_sequence(student_fn, got, expected, dh, caches):
+    """Sentences for a wrong lstm_backward: the step it calls, a hypothesis, or patterns."""
+    from ..lstm import lstm_step_backward as _ref_bwd
+    step_name = _ch06_wrong_step(student_fn)
+    if step_name:
+        msg = (f"your step backward is wrong: fix exercise 1 first (check(\"lstm_step_backward\", "
+               f"{step_name}) names the mistake); your BPTT calls {step_name}")
+        try:
+            fixed = dg.with_helper(student_fn, step_name, _ref_bwd)(dh.copy(), caches)
+            if all(dg.same(g_, e_, 1e-7) for g_, e_ in zip(fixed, expected)):
+                msg += ", and with the package's step backward in its place your loop is right"
+        except Exception:
+            pass
+        return [msg]
+    hyps = {}
+    for mode, msg in LOOP_HINTS.items():
+        outs = list(bptt_variant(dh, caches, _ref_bwd, True, mode)[0])
+        if mode in ("carry_delayed", "carries_swapped"):
+            outs[1] = None            # where these leave dh0 depends on how the loop is written
+        hyps[msg] = tuple(outs)
+    for bug, msg in STEP_BUGS.items():
+        step = (lambda dnh, dnc, c, _b=bug: step_variant(dnh, dnc, c, _b))
+        hyps["your BPTT matches a step backward with this mistake: " + msg] = \
+            bptt_variant(dh, caches, step, True)[0]
+    for order, msg in gate_order_variants():
+        step = (lambda dnh, dnc, c, _o=order: step_variant(dnh, dnc, c, order=_o))
+        hyps["your BPTT matches a step backward with this mistake: " + msg] = \
+            bptt_variant(dh, caches, step, True)[0]
+    hint = dg.first_match(got, hyps)
+    if hint:
+        return ["diagnosis: " + hint]
+    N, T, _ = dh.shape
+    per_step = bptt_variant(dh, caches, _ref_bwd, True)[1]
+    out = _ch06_pattern_feedback(_CH06_SEQ_OUT, got, expected, N=N, T=T, per_step=per_step)
+    if not dg.same(got[0], expected[0]):
+        out += _ch06_error_map(student_fn)
+    return out
 
 
 @register("lstm_backward")
@@ -260,7 +304,7 @@ def _check_lstm_backward(student_fn, rng):
     from ..lstm import lstm_backward as _ref_bwd
     from ..lstm import lstm_forward as _ref_fwd
 
-    names = ("dx", "dh0", "dWx", "dWh", "db")
+    names = _CH06_SEQ_OUT
     n = 0
     for N, T, D, H in [(2, 4, 3, 5), (3, 1, 4, 2), (1, 6, 2, 3), (2, 5, 5, 2)]:
         x = rng.standard_normal((N, T, D))
@@ -278,17 +322,13 @@ def _check_lstm_backward(student_fn, rng):
         if problems:
             return problems, n
         where = f"(N, T, D, H) = {(N, T, D, H)}"
-        variants = None
-        for k, (name, g_, e_) in enumerate(zip(names, got, expected)):
-            for msg in compare(f"{name} {where}", g_, e_, 1e-7):
-                if variants is None:
-                    variants = {m: _ch06_backward_variant(dh, caches, m)
-                                for m in _CH06_BACKWARD_HINTS}
-                hint = next((" — " + _CH06_BACKWARD_HINTS[m] for m, outs in variants.items()
-                             if _ch06_close(g_, outs[k], 1e-6)), "")
-                problems.append(msg + hint)
+        for name, g_, e_ in zip(names, got, expected):
+            problems += compare(f"{name} {where}", g_, e_, 1e-7)
         if problems:
-            return problems, n
+            diagnosis = _ch06_diagnose_sequence(student_fn, got, expected, dh, caches)
+            if diagnosis and diagnosis[0].startswith("your step backward is wrong"):
+                return diagnosis + problems, n      # the cause first: it is another exercise
+            return problems + diagnosis, n
 
     # Independent of the reference: centred differences through the whole sequence.
     N, T, D, H = 2, 3, 2, 3
