@@ -60,7 +60,7 @@ class _QuietHandler(http.server.SimpleHTTPRequestHandler):
 
 
 @contextlib.contextmanager
-def browser_page():
+def browser_page(width=1280, height=900):
     """Yield (page, log) where log collects console errors, failed and external requests."""
     from playwright.sync_api import sync_playwright
 
@@ -68,7 +68,7 @@ def browser_page():
     log = {"console": [], "failed": [], "external": [], "pageerror": []}
     with sync_playwright() as p:
         browser = p.chromium.launch(executable_path=path, headless=True, args=CHROMIUM_ARGS)
-        context = browser.new_context(viewport={"width": 1280, "height": 900})
+        context = browser.new_context(viewport={"width": width, "height": height})
 
         def route(r):
             url = r.request.url

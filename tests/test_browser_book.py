@@ -75,3 +75,103 @@ def test_a_stepping_animation_advances(built_book):
         ARTIFACTS.mkdir(exist_ok=True)
         page.screenshot(path=str(ARTIFACTS / "book-animation.png"))
         assert not unexplained(log["console"]) and not log["external"]
+
+
+# --- on a phone, and for every reader ---------------------------------------------------
+
+PHONE = (390, 844)
+
+# An element is cut off when it reaches past the screen's edge and no box around it that
+# scrolls (or clips) sideways fits on the screen. The theme's two off-canvas drawers (the
+# chapter list and the page's contents) are hidden off screen until opened; they are left out.
+CUT_OFF_JS = """() => {
+  const vw = document.documentElement.clientWidth, out = [];
+  const root = document.querySelector('main') || document.body;
+  for (const el of root.querySelectorAll('*')) {
+    if (el.closest('.bd-sidebar-secondary, .bd-sidebar-primary')) continue;
+    const r = el.getBoundingClientRect();
+    if (r.width === 0 || r.height === 0 || (r.right <= vw + 1 && r.left >= -1)) continue;
+    if (getComputedStyle(el).visibility === 'hidden') continue;
+    let p = el.parentElement, contained = false;
+    for (; p && p !== document.body; p = p.parentElement) {
+      if (['auto', 'scroll', 'hidden', 'clip'].includes(getComputedStyle(p).overflowX)) {
+        const pr = p.getBoundingClientRect();
+        if (pr.right <= vw + 1 && pr.left >= -1) { contained = true; break; }
+      }
+    }
+    if (contained || out.some(o => o.el.contains(el))) continue;
+    out.push({el, what: el.tagName.toLowerCase() + '.' + [...el.classList].join('.') +
+              ' (right edge at ' + Math.round(r.right) + ' px): ' + (el.textContent || '').trim().slice(0, 60)});
+  }
+  return out.map(o => o.what);
+}"""
+
+
+def test_the_menu_opens_on_a_phone_and_shows_the_chapters(built_book):
+    require_chromium()
+    with static_server(built_book) as base, browser_page(*PHONE) as (page, log):
+        page.goto(f"{base}/book/ch04_gates.html", wait_until="load")
+        chapter_link = page.locator(".bd-sidebar-primary a[href$='ch06_lstm_bptt.html']").first
+        assert not chapter_link.is_visible() or chapter_link.bounding_box()["x"] < 0, \
+            "the chapter list is open before the menu button is pressed"
+        toggles = [t for t in page.locator("button.primary-toggle, label.primary-toggle").all() if t.is_visible()]
+        assert toggles, "no visible menu button at 390 px"
+        toggles[0].click()
+        page.wait_for_timeout(600)
+        box = chapter_link.bounding_box()
+        assert chapter_link.is_visible() and box and 0 <= box["x"] < PHONE[0], \
+            "the menu button did not open the chapter list"
+        ARTIFACTS.mkdir(exist_ok=True)
+        page.screenshot(path=str(ARTIFACTS / "book-phone-menu.png"))
+        assert not unexplained(log["console"]) and not log["external"]
+
+
+def test_no_element_of_a_page_is_cut_off_on_a_phone(built_book):
+    """At 390 px wide content (equations, tables, code, players) scrolls or scales inside
+    its own box; nothing reaches past the screen's edge."""
+    require_chromium()
+    problems = {}
+    with static_server(built_book) as base, browser_page(*PHONE) as (page, log):
+        for rel in _pages(built_book):
+            page.goto(f"{base}/{rel}", wait_until="load")
+            if 'class="math' in (built_book / rel).read_text(encoding="utf-8"):
+                page.wait_for_selector("mjx-container", state="attached", timeout=20_000)
+                page.wait_for_timeout(500)
+            cut = page.evaluate(CUT_OFF_JS)
+            if page.evaluate("document.documentElement.scrollWidth > window.innerWidth + 1"):
+                cut.append("the page itself scrolls sideways")
+            if cut:
+                problems[rel] = cut[:5]
+        page.goto(f"{base}/book/ch04_gates.html", wait_until="load")
+        page.wait_for_timeout(500)
+        page.screenshot(path=str(ARTIFACTS / "book-phone-ch04.png"))
+    assert not problems, problems
+
+
+def _serious(axe, page, where):
+    return [f"{where}: {v['id']} ({v['impact']}, {len(v['nodes'])} elements, e.g. "
+            f"{v['nodes'][0]['target']}): {v['help']}"
+            for v in axe.run(page).response["violations"] if v["impact"] in ("serious", "critical")]
+
+
+def test_no_serious_accessibility_violations(built_book):
+    """axe-core (through axe-playwright-python) on every page on a desktop, and on a phone
+    with the chapter menu open: no violation of impact "serious" or "critical".
+    (axe takes 1-8 s a page here, so the phone run covers the one state only it has.)"""
+    require_chromium()
+    axe_module = pytest.importorskip("axe_playwright_python.sync_playwright",
+                                     reason="axe-playwright-python is not installed")
+    axe = axe_module.Axe()
+    problems = []
+    with static_server(built_book) as base:
+        with browser_page() as (page, log):
+            for rel in _pages(built_book) + ["search.html"]:
+                page.goto(f"{base}/{rel}", wait_until="load")
+                page.wait_for_timeout(300)
+                problems += _serious(axe, page, rel)
+        with browser_page(*PHONE) as (page, log):
+            page.goto(f"{base}/book/ch04_gates.html", wait_until="load")
+            next(t for t in page.locator("button.primary-toggle").all() if t.is_visible()).click()
+            page.wait_for_timeout(600)
+            problems += _serious(axe, page, "book/ch04_gates.html at 390 px, menu open")
+    assert not problems, "\n".join(problems)
