@@ -126,3 +126,37 @@ def _run_and_slide(page, log, base, token, name):
         errors = page.locator(".jp-OutputArea-output[data-mime-type='application/vnd.jupyter.error']").count()
         assert errors == 0, "a cell raised an error when run in JupyterLab"
         assert not log["external"], log["external"]
+
+
+# MyST markup that must never reach the reader raw: jupyterlab-myst renders the directives
+# (exercise, solution, admonitions) and roles of the chapters' markdown cells.
+RAW_MYST = ("{solution}", "{exercise}", "{cite:p}", "{cite:t}", "{numref}", ":class: dropdown",
+            "{eq}`", "{glue:")
+
+
+def test_chapter_markdown_renders_with_solutions_collapsed(lab_server):
+    """Opened in JupyterLab, a chapter shows no raw MyST, and its solutions start collapsed."""
+    base, token, name = lab_server
+    ARTIFACTS.mkdir(exist_ok=True)
+    with browser_page() as (page, log):
+        page.set_default_timeout(60_000)
+        page.goto(f"{base}/lab/tree/{name}?token={token}", wait_until="domcontentloaded")
+        # jupyterlab-myst renders each markdown cell into a div.myst
+        page.wait_for_selector(".jp-Notebook .jp-MarkdownCell .myst", timeout=90_000)
+        select = page.locator(".jp-Dialog button.jp-mod-accept")
+        try:
+            select.wait_for(state="visible", timeout=5_000)
+            select.click()
+        except Exception:
+            pass  # no kernel dialog
+        page.wait_for_timeout(2_000)
+        texts = page.locator(".jp-MarkdownCell .myst").all_inner_texts()
+        assert len(texts) > 10, "the chapter's markdown cells did not render"
+        raw = sorted({m for t in texts for m in RAW_MYST if m in t})
+        assert not raw, f"raw MyST visible in JupyterLab: {raw}"
+        # the solutions: there are some, and none is open
+        solutions = page.locator(".jp-MarkdownCell .myst details", has_text="Solution to")
+        assert solutions.count() >= 3, "no collapsible solution in the rendered chapter"
+        assert all(not d.evaluate("e => e.open") for d in solutions.all()), "a solution starts open"
+        solutions.first.scroll_into_view_if_needed()
+        page.screenshot(path=str(ARTIFACTS / "lab-myst-solution.png"))
