@@ -175,3 +175,26 @@ def test_no_serious_accessibility_violations(built_book):
             page.wait_for_timeout(600)
             problems += _serious(axe, page, "book/ch04_gates.html at 390 px, menu open")
     assert not problems, "\n".join(problems)
+
+
+def test_search_ranks_the_chapter_by_its_title_and_shows_no_raw_latex(built_book):
+    """_assets/search_scorer.js: a page whose title holds the query comes first; snippets
+    have their maths as plain text."""
+    require_chromium()
+    with static_server(built_book) as base, browser_page() as (page, log):
+        results = {}
+        for query, first in [("forget gate", "ch04_gates"), ("peephole", "ch05_peepholes"),
+                             ("softmax jacobian", None)]:
+            page.goto(f"{base}/search.html?q={query.replace(' ', '+')}", wait_until="load")
+            page.wait_for_selector("#search-results ul.search li", timeout=30_000)
+            page.wait_for_function("() => !document.querySelector('#search-progress')?.textContent", timeout=30_000)
+            page.wait_for_timeout(1_500)  # the snippets are fetched page by page
+            items = page.locator("#search-results ul.search li")
+            results[query] = [items.nth(i).locator("a").first.get_attribute("href") for i in range(items.count())]
+            if first:
+                assert first in results[query][0], f"search {query!r}: first result {results[query][0]}"
+            snippets = " ".join(page.locator("#search-results p.context").all_inner_texts())
+            assert snippets, f"search {query!r} shows no snippets"
+            raw = re.findall(r"\\\(|\\\)|\\\[|\\[a-z]{2,}\{?", snippets)
+            assert not raw, f"search {query!r}: raw LaTeX in the snippets: {raw[:5]}"
+        assert not log["pageerror"], log["pageerror"]
