@@ -19,6 +19,7 @@ from lstm_course.lstm import (  # noqa: E402
 )  # noqa: E402
 from lstm_course.rnn import rnn_backward, rnn_forward  # noqa: E402
 from lstm_course.widgets import (  # noqa: E402
+    BackwardStepper,
     GateStepper,
     GradientFlowExplorer,
     gradient_flow,
@@ -273,8 +274,14 @@ def test_stepper_follows_its_slider(stepper):
     assert stepper.image.value != img0
     assert stepper.table.value != table0
     assert f"{cur3['c'][0]:.3f}" in stepper.table.value
-    bars = stepper._artists["c"][0]
-    np.testing.assert_allclose([b.get_width() for b in bars], cur3["c"])
+    # the diagram shows step 3's numbers for the unit of the unit slider
+    shown = stepper.diagram.value_texts["c"].get_text()
+    assert shown.endswith(f"{cur3['c'][0]:.3f}".replace("-", "\u2212")), shown
+    stepper.sliders["unit"].value = 2
+    assert stepper.diagram.value_texts["i"].get_text().endswith(
+        f"{cur3['i'][2]:.3f}".replace("-", "\u2212"))
+    assert "t = 3" in stepper.diagram.ax.get_title() and "unit 2 of H = 4" in stepper.diagram.ax.get_title()
+    stepper.sliders["unit"].value = 0
     # the step property and the Play widget drive the same slider
     stepper.step = 1
     assert stepper.sliders["step"].value == 1
@@ -325,9 +332,64 @@ def test_stepper_static_html_is_offline_and_deterministic():
     assert_offline_html(html)
     assert html == st.to_jshtml(figsize=(6, 2), dpi=40)
     assert "frames[2]" in html and "frames[3]" not in html
+    assert '<img style="max-width:100%;height:auto" id="_anim_img' in html   # fits a phone
     assert len(html) < 1_500_000
     anim = st.animation(steps=[0, 2])
     assert isinstance(anim, FuncAnimation)
     assert plt.get_fignums() == []
     del anim
     gc.collect()
+
+
+# ----------------------------------------------------------------------------
+# BackwardStepper
+# ----------------------------------------------------------------------------
+def test_backward_stepper_is_lstm_backward_step_by_step():
+    x, Wx, Wh, b = _lstm_params(T=5, H=3)
+    rng = np.random.default_rng(7)
+    dh, c0 = rng.standard_normal((5, 3)), rng.standard_normal(3)
+    st = BackwardStepper(x, Wx, Wh, b, dh, c0=c0, unit=1)
+    h_seq, cache = lstm_forward(x[None], np.zeros((1, 3)), Wx, Wh, b, c0=c0[None])
+    dx, dh0, _, _, _, dc0 = lstm_backward(dh[None], cache, return_dc0=True)
+    np.testing.assert_allclose(st.dx, dx[0], rtol=1e-12, atol=1e-14)
+    np.testing.assert_allclose(st.dprev_c[0], dc0[0], rtol=1e-12, atol=1e-14)
+    np.testing.assert_allclose(st.dnext_c[-1], 0.0)          # nothing after the last step
+    np.testing.assert_array_equal(st.dnext_h[-1], dh[-1])
+    # the player walks backwards in time and the diagram shows that step's gradients
+    assert st.step == 4 and st.unit == 1
+    st.play.value = 3
+    assert st.step == 1
+    shown = st.diagram.grad_texts["c_next"].get_text()
+    assert shown.endswith(f"{st.dnext_c[1, 1]:.3f}".replace("-", "\u2212")), shown
+    assert st.diagram.grad_texts["c_prev"].get_text().endswith(
+        f"{st.dprev_c[1, 1]:.3f}".replace("-", "\u2212"))
+    assert "backward pass at t = 1" in st.diagram.ax.get_title()
+    with pytest.raises(ValueError, match="unit"):
+        BackwardStepper(x, Wx, Wh, b, dh, unit=3)
+    with pytest.raises(ValueError, match=r"dh has shape \(5, 2\) but expected \(T, H\)"):
+        BackwardStepper(x, Wx, Wh, b, dh[:, :2])
+
+
+@pytest.mark.filterwarnings("ignore:Animation was deleted without rendering")
+def test_backward_stepper_static_html_plays_backwards():
+    x, Wx, Wh, b = _lstm_params(T=3, H=2)
+    st = BackwardStepper(x, Wx, Wh, b, np.ones((3, 2)))
+    anim = st.animation()
+    assert anim._lstm_course_key[0] == [2, 1, 0]
+    html = st.to_jshtml(figsize=(6, 3), dpi=40)
+    assert_offline_html(html)
+    assert html == st.to_jshtml(figsize=(6, 3), dpi=40)
+    assert "frames[2]" in html and "frames[3]" not in html
+    assert plt.get_fignums() == []
+    del anim
+    gc.collect()
+
+
+def test_explorer_legend_lists_only_the_lines_drawn():
+    ex = GradientFlowExplorer(T=10, model="rnn")
+    labels = lambda: [t.get_text() for t in ex.ax.get_legend().get_texts()]  # noqa: E731
+    assert len(labels()) == 2                       # the norms and the linear-RNN bound
+    ex.sliders["model"].value = "lstm"
+    assert not ex.ref_line.get_visible()
+    assert labels() == [ex.line.get_label()]        # no entry for the hidden bound
+    plt.close(ex.fig)

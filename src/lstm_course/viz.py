@@ -4,6 +4,8 @@ Every function takes ``ax=None`` (draw into a new figure) or an Axes (draw
 into it) and returns what it drew into; none calls ``plt.show()``.
 
 ``draw_unrolled_rnn``   the computational graph of an RNN unrolled over T steps
+                        (with ``backward=True``, the BPTT gradient arrows too)
+``draw_lstm_cell``      one LSTM cell with its numbers on the wires (``cell_diagram``)
 ``plot_gradient_norms`` ||dL/dh_t|| against t or against the time lag
 ``plot_gate_heatmaps``  x, i, f, o, g, c, h over time as heatmaps
 ``plot_loss``           a training curve, optionally smoothed
@@ -12,7 +14,10 @@ import numpy as np
 import matplotlib.pyplot as plt
 from matplotlib.patches import Circle, FancyArrowPatch, FancyBboxPatch
 
-__all__ = ["draw_unrolled_rnn", "plot_gradient_norms", "plot_gate_heatmaps", "plot_loss"]
+from .cell_diagram import describe_lstm_cell, draw_lstm_cell  # noqa: F401  (re-exported)
+
+__all__ = ["draw_unrolled_rnn", "draw_lstm_cell", "describe_lstm_cell", "plot_gradient_norms",
+           "plot_gate_heatmaps", "plot_loss"]
 
 # Colours shared by the diagrams: the two shared weight matrices keep their
 # colour at every time step.
@@ -20,6 +25,7 @@ WX_COLOR = "#2a7ab9"
 WH_COLOR = "#d1495b"
 C_COLOR = "#e09f3e"
 LOSS_COLOR = "#6a4c93"
+GRAD_COLOR = "#D55E00"   # the backward arrows (Okabe-Ito vermillion)
 
 
 def _ax(ax, figsize):
@@ -55,7 +61,7 @@ def _arrow(ax, a, b, color="#333333", lw=1.5, rad=0.0, label=None, label_xy=None
                 zorder=5, bbox=dict(boxstyle="round,pad=0.1", fc="white", ec="none", alpha=0.9))
 
 
-def draw_unrolled_rnn(T=4, ax=None, cell="RNN", *, folded=True, show_loss=True):
+def draw_unrolled_rnn(T=4, ax=None, cell="RNN", *, folded=True, show_loss=True, backward=False):
     """Draw an RNN (or LSTM) unrolled over T time steps.
 
     Bottom to top in each column t = 1..T: the input x_t, the cell (labelled
@@ -72,6 +78,9 @@ def draw_unrolled_rnn(T=4, ax=None, cell="RNN", *, folded=True, show_loss=True):
     folded : also draw the folded (recurrent) network on the left, "=" the
         unrolled one
     show_loss : draw the losses L_t and the total loss L = sum_t L_t
+    backward : also draw the backward pass (dashed, vermillion): the gradient
+        g_t = dL/dh_t (chapter 1's notation) receives two terms, g-bar_t from
+        the loss (output y_t) at step t and delta_{t+1} W_h^T from step t+1.
 
     Returns
     -------
@@ -140,6 +149,8 @@ def draw_unrolled_rnn(T=4, ax=None, cell="RNN", *, folded=True, show_loss=True):
                 ax.text(mid, y_cell + dy_c + 0.1, rf"$c_{{{t - 1}}}$", ha="center",
                         va="bottom", fontsize=9, color=C_COLOR)
 
+    if backward:
+        _draw_bptt_arrows(ax, xs, y_cell, y_h, y_L if show_loss else None, bw, bh)
     center = (xs[0] + xs[-1]) / 2
     if show_loss:
         terms = [rf"L_{{{t}}}" for t in range(1, T + 1)]
@@ -150,11 +161,31 @@ def draw_unrolled_rnn(T=4, ax=None, cell="RNN", *, folded=True, show_loss=True):
     ax.text(center, y_x - 0.65,
             r"the same $W_x$, $W_h$, $b$ at every step: their gradients add up over $t$",
             ha="center", va="center", fontsize=9, color="#444444")
+    if backward:
+        ax.text(center, y_x - 1.05, r"backward (dashed): $g_t = \bar g_t + \delta_{t+1} W_h^\top$,"
+                r" the gradient from the loss at step $t$ plus the one from step $t+1$",
+                ha="center", va="center", fontsize=9, color=GRAD_COLOR)
     ax.set_xlim(x_left, xs[-1] + 0.7)
-    ax.set_ylim(y_x - 0.95, (y_L + 0.95) if show_loss else (y_h + 0.5))
+    ax.set_ylim(y_x - (1.35 if backward else 0.95), (y_L + 0.95) if show_loss else (y_h + 0.5))
     ax.set_aspect("equal")
     ax.axis("off")
     return ax
+
+
+def _draw_bptt_arrows(ax, xs, y_cell, y_h, y_L, bw, bh):
+    """The backward pass on the unrolled graph: into each h_t from L_t and from step t+1."""
+    T = len(xs)
+    for k, xc in enumerate(xs):
+        t = k + 1
+        if y_L is not None:   # from the loss at step t: g-bar_t
+            _arrow(ax, (xc + 0.2, y_L - 0.26), (xc + 0.2, y_h + 0.26), GRAD_COLOR, lw=1.6,
+                   rad=-0.5, ls="--", label=rf"$\bar g_{{{t}}}$",
+                   label_xy=(xc + 0.52, (y_L + y_h) / 2), fontsize=10)
+        if k + 1 < T:         # from step t+1, through W_h: delta_{t+1} W_h^T
+            _arrow(ax, (xs[k + 1] - bw / 2, y_cell + bh / 2 - 0.05), (xc + 0.27, y_h - 0.08),
+                   GRAD_COLOR, lw=1.6, rad=0.25, ls="--",
+                   label=rf"$\delta_{{{t + 1}}} W_h^\top$",
+                   label_xy=((xc + xs[k + 1]) / 2 + 0.1, y_h - 0.12), fontsize=10)
 
 
 # ----------------------------------------------------------------------------

@@ -9,10 +9,17 @@ passes, and a shared helper for their static forms:
     T, the recurrent weight scale, the forget-gate bias and the model (vanilla
     RNN or LSTM); a log-scale plot of the norms over t.
 
-``GateStepper`` (chapter 4; ``gate_stepper.py``)
+``GateStepper`` (chapters 4 and 5; ``gate_stepper.py``)
     Step (or play) through one sequence and watch x_t, the gates i, f, o, the
-    candidate g, the cell state c_t and the output h_t, as bars and as a table
-    of numbers.
+    candidate g, the cell state c_t and the output h_t on the wires of the
+    LSTM cell diagram (one unit), with a table of every unit's numbers.
+
+``BackwardStepper`` (chapter 6; ``backward_stepper.py``)
+    Walk the gradient back through time, t = T-1 ... 0, on the cell diagram:
+    the two error streams through h and c, and the error of each gate.
+
+Both are built on ``_cell_player.CellPlayer`` (the sliders, the image and the
+animation of the diagram).
 
 Live widgets need a running kernel. The built book has none, so each class
 also renders a **static form** (with the helpers of ``_jshtml.py``): ``.animation(...)`` returns a
@@ -35,6 +42,7 @@ Widgets are testable without a browser: setting a slider's ``.value`` in
 Python updates ``.norms`` (or ``.current()``) and the plot synchronously.
 """
 from ._jshtml import jshtml
+from .backward_stepper import BackwardStepper
 from .gate_stepper import GATE_KEYS, GateStepper  # noqa: F401  (GATE_KEYS: the stepper's rows)
 from .gradient_flow import (MODELS, GradientFlowExplorer, gradient_flow,  # noqa: F401
                             gradient_flow_setup, random_orthogonal)
@@ -44,6 +52,7 @@ __all__ = [
     "gradient_flow_setup",
     "GradientFlowExplorer",
     "GateStepper",
+    "BackwardStepper",
     "jshtml",
     "random_orthogonal",
 ]

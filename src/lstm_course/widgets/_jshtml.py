@@ -48,7 +48,8 @@ def jshtml(anim, id_prefix="anim", *, fps=None, default_mode=None):
     str : self-contained HTML (frames embedded as PNG) with no link to a CDN:
         the font-awesome 4 ``<link rel="stylesheet" href="https://maxcdn...">``
         that matplotlib inserts is removed (as is any other external
-        stylesheet or script).
+        stylesheet or script). The frame image shrinks to the width of the
+        page (``max-width: 100%; height: auto``), so it fits a phone's screen.
     """
     html = anim.to_jshtml(fps=fps, default_mode=default_mode)
     html = _CDN_LINK.sub("", html)
@@ -56,7 +57,7 @@ def jshtml(anim, id_prefix="anim", *, fps=None, default_mode=None):
     prefix = _sanitize_id(id_prefix)
     for k, uid in enumerate(dict.fromkeys(_MPL_ID.findall(html))):
         html = html.replace(uid, f"{prefix}_{k}")
-    return html
+    return html.replace('<img id="_anim_img', '<img style="max-width:100%;height:auto" id="_anim_img')
 
 
 def _auto_prefix(name, *parts):

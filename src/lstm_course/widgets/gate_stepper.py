@@ -1,43 +1,42 @@
 """The gate stepper (chapters 4 and 5): step through one sequence and watch the gates.
 
-x_t, the gates i, f, o, the candidate g, the cell state c_t and the output h_t,
-as bars and as a table of numbers, live (a slider over t) or, for the book, as
-an animation (``.to_jshtml(...)``).
+The LSTM cell diagram (``cell_diagram.draw_lstm_cell``) with the numbers of
+step t on its wires (x_t, h_{t-1}, c_{t-1}, the gates i, f, o, the candidate
+g, c_t, tanh(c_t) and h_t) for one unit, and a table of every unit's numbers;
+live (sliders over t and the unit) or, for the book, as an animation
+(``.to_jshtml(...)``).
 """
 import hashlib
 
 import numpy as np
-from matplotlib.animation import FuncAnimation
 
 from .._validate import as_float_array, check_ndim, check_shape
+from ..cell_diagram import draw_lstm_cell
 from ..lstm import lstm_step_forward
-from ._jshtml import _auto_prefix, _display, _freeze_layout, _new_figure, _png, jshtml
+from ._cell_player import CellPlayer
 
 __all__ = ["GateStepper", "GATE_KEYS"]
 
 GATE_KEYS = ("x", "i", "f", "o", "g", "c", "h")
 
 def _html_color(key, v, cmax):
-    """Background colour of a table cell: gates 0..1 white->green, others blue-white-red."""
+    """Background colour of a table cell, as on the diagram (Okabe-Ito, colour-blind safe):
+    vermillion for positive numbers, blue for negative ones, stronger for larger |v|
+    (gates 0..1, the others relative to the largest |v| of their row over time)."""
     if key in ("i", "f", "o"):
         a = float(np.clip(v, 0.0, 1.0))
-        return f"rgba(46, 160, 67, {0.85 * a:.2f})"
-    a = float(np.clip(abs(v) / cmax, 0.0, 1.0)) if cmax > 0 else 0.0
-    return f"rgba(214, 39, 40, {0.8 * a:.2f})" if v >= 0 else f"rgba(31, 119, 180, {0.8 * a:.2f})"
+    else:
+        a = float(np.clip(abs(v) / cmax, 0.0, 1.0)) if cmax > 0 else 0.0
+    return f"rgba(213, 94, 0, {0.6 * a:.2f})" if v >= 0 else f"rgba(0, 114, 178, {0.6 * a:.2f})"
 
 
 _ROW_LABELS = {
     "x": "x<sub>t</sub>", "i": "i (input gate)", "f": "f (forget gate)",
     "o": "o (output gate)", "g": "g (candidate)", "c": "c<sub>t</sub>", "h": "h<sub>t</sub>",
 }
-_BAR_TITLES = {
-    "x": r"$x_t$", "i": r"$i$ input", "f": r"$f$ forget", "o": r"$o$ output",
-    "g": r"$g$ candidate", "c": r"$c_t$ cell", "h": r"$h_t$ output",
-}
-_BAR_COLORS = {"x": "0.45", "i": "C2", "f": "C1", "o": "C4", "g": "C0", "c": "C3", "h": "C9"}
 
 
-class GateStepper:
+class GateStepper(CellPlayer):
     """Step through one sequence and watch x_t, i, f, o, g, c_t and h_t.
 
     Parameters
@@ -47,28 +46,33 @@ class GateStepper:
     h0, c0 : (H,) or (1, H), default zeros
     forget_gate, peepholes : as in :func:`lstm_course.lstm.lstm_step_forward`
     feature_names : optional list of D names for the input features
+    unit : the unit shown on the diagram at first (the table shows all H)
 
-    All steps are computed up front with ``lstm_step_forward``.
+    All steps are computed up front with ``lstm_step_forward``; the diagram
+    shows the numbers of step t's cache.
 
     Attributes
     ----------
     record : dict name -> array (T, .) with keys "x" (T, D) and "i", "f",
         "o", "g", "c", "h" (T, H): row t is the state after step t (``c`` is
         c_t, ``h`` is h_t; ``f`` is all ones without a forget gate).
-    sliders : {"step": IntSlider 0..T-1}, linked to a Play widget ``play``.
-    fig, image : the bar-chart Figure and the ipywidgets.Image showing it.
+    caches : list of T caches of ``lstm_step_forward`` (N = 1), one per step.
+    sliders : {"step": IntSlider 0..T-1, "unit": IntSlider 0..H-1}; a Play
+        widget ``play`` drives the step.
+    fig, ax, image : the Figure of the diagram and the ipywidgets.Image showing it.
+    diagram : the current ``CellDiagram`` (its Text artists carry the numbers).
     table : ipywidgets.HTML with the numbers of the current step (3 decimals,
         coloured).
     ui : the container to display.
 
     ``stepper.step = 3`` (or ``stepper.sliders["step"].value = 3``) updates
-    ``current()``, the bars and the table synchronously.
+    ``current()``, the diagram and the table synchronously.
     """
 
-    dpi = 72
+    name = "gates"
 
     def __init__(self, x, Wx, Wh, b, h0=None, c0=None, *, forget_gate=True, peepholes=None,
-                 feature_names=None):
+                 feature_names=None, unit=0):
         x = as_float_array("x", x)
         if x.ndim == 3 and x.shape[0] == 1:
             x = x[0]
@@ -94,9 +98,11 @@ class GateStepper:
         self.forget_gate, self.peepholes = forget_gate, peepholes
 
         rec = {k: [] for k in GATE_KEYS}
+        self.caches = []
         for t in range(T):
             h, c, cache = lstm_step_forward(x[t:t + 1], h, c, Wx, Wh, b,
                                             forget_gate=forget_gate, peepholes=peepholes)
+            self.caches.append(cache)
             rec["x"].append(x[t])
             for k in "iog":
                 rec[k].append(cache[k][0])
@@ -111,7 +117,11 @@ class GateStepper:
         for arr in (x, Wx, Wh, b, self._state("h0", h0, H), self.c0, *(peepholes or ())):
             digest.update(np.ascontiguousarray(arr, dtype=np.float64).tobytes())
         self._digest = digest.hexdigest()
-        self._build_ui()
+        self._order = list(range(T))     # played forwards in time
+        import ipywidgets as W
+
+        self.table = W.HTML()
+        self._build_player(unit, extra=[self.table])
 
     @staticmethod
     def _state(name, v, H):
@@ -123,18 +133,6 @@ class GateStepper:
         return check_shape(name, v, (1, H), f"(H,) = ({H},) or (1, H)")
 
     # -- state -------------------------------------------------------------
-    @property
-    def step(self):
-        """The current time step t (0..T-1); setting it updates the display."""
-        return int(self.sliders["step"].value)
-
-    @step.setter
-    def step(self, t):
-        t = int(t)
-        if not 0 <= t < self.T:
-            raise ValueError(f"step must be in 0..{self.T - 1}, got {t}")
-        self.sliders["step"].value = t
-
     def current(self):
         """The state at the current step: dict name -> copy of ``record[name][t]``."""
         t = self.step
@@ -159,127 +157,31 @@ class GateStepper:
                 lim[k] = (-m, m)
         return lim
 
-    def _make_figure(self, figsize=None, dpi=None):
-        n = max(self.H, self.D)
-        if figsize is None:
-            figsize = (10.5, min(7.0, 1.8 + 0.16 * n))
-        fig = _new_figure(figsize, dpi or self.dpi)
-        axes = fig.subplots(1, len(GATE_KEYS), sharey=False)
-        lim = self._limits()
-        artists = {}
-        for ax, k in zip(axes, GATE_KEYS):
-            size = self.D if k == "x" else self.H
-            y = np.arange(size)
-            bars = ax.barh(y, np.zeros(size), color=_BAR_COLORS[k], height=0.8)
-            ax.set_xlim(*lim[k])
-            ax.set_ylim(size - 0.5, -0.5)
-            ax.set_title(_BAR_TITLES[k], fontsize=10)
-            ax.axvline(0, color="0.3", lw=0.6)
-            ax.tick_params(labelsize=7)
-            if k == "x":
-                ax.set_yticks(y)
-                ax.set_yticklabels(self.feature_names)
-            else:
-                ax.set_yticks(y if size <= 16 else y[::max(1, size // 8)])
-                if k != "i":
-                    ax.set_yticklabels([])
-                else:
-                    ax.set_ylabel("unit", fontsize=8, labelpad=1)
-            extra = None
-            if k == "c":  # c_{t-1} as a dashed outline: c_t = f * c_{t-1} + i * g
-                extra = ax.barh(y, np.zeros(size), fill=False, edgecolor="0.2", lw=0.8,
-                                ls="--", height=0.8)
-                ax.set_title(r"$c_t$ (- - $c_{t-1}$)", fontsize=10)
-            artists[k] = (bars, extra)
-        suptitle = fig.suptitle(f"t = {self.T - 1}  (step {self.T} of {self.T})", fontsize=11)
-        _freeze_layout(fig)
-        return fig, artists, suptitle
-
-    def _draw(self, artists, suptitle, t):
-        for k, (bars, extra) in artists.items():
-            for bar, v in zip(bars, self.record[k][t]):
-                bar.set_width(v)
-            if extra is not None:
-                for bar, v in zip(extra, self.prev_c(t)):
-                    bar.set_width(v)
-        suptitle.set_text(f"t = {t}  (step {t + 1} of {self.T})")
+    def _diagram(self, ax, t, unit):
+        """The cell diagram of step t, unit ``unit``, numbers from step t's cache."""
+        return draw_lstm_cell(ax, values=self.caches[t], forget_gate=self.forget_gate,
+                              peepholes=self.peepholes is not None, unit=unit,
+                              title=f"t = {t} (step {t + 1} of {self.T}), "
+                                    f"unit {unit} of H = {self.H}")
 
     def table_html(self, t=None):
         """An HTML table of the values at step t (default: current), 3 decimals, coloured."""
         t = self.step if t is None else int(t)
         lim = self._limits()
         rows = []
-        cell = "padding:1px 5px;text-align:right;font-family:monospace;font-size:11px;"
+        cell = "padding:1px 5px;text-align:right;font-family:monospace;font-size:13px;"
         for k in GATE_KEYS:
             vals = self.record[k][t]
             tds = "".join(
                 f'<td style="{cell}background:{_html_color(k, v, lim[k][1])}">{v:.3f}</td>'
                 for v in vals
             )
-            rows.append(f'<tr><th style="text-align:left;padding:1px 6px;font-size:11px;">'
+            rows.append(f'<tr><th style="text-align:left;padding:1px 6px;font-size:13px;">'
                         f"{_ROW_LABELS[k]}</th>{tds}</tr>")
-        head = (f'<div style="font-size:12px;margin:2px 0;">Step t = {t}: '
+        head = (f'<div style="font-size:13px;margin:2px 0;">Step t = {t}: '
                 "c<sub>t</sub> = f &#8857; c<sub>t-1</sub> + i &#8857; g, "
                 "h<sub>t</sub> = o &#8857; tanh(c<sub>t</sub>)</div>")
         return (head + '<table style="border-collapse:collapse;">' + "".join(rows) + "</table>")
 
-    def _build_ui(self):
-        import ipywidgets as W
-
-        self.sliders = {"step": W.IntSlider(value=0, min=0, max=self.T - 1, step=1,
-                                            description="step t")}
-        self.play = W.Play(value=0, min=0, max=self.T - 1, step=1, interval=600,
-                           description="play")
-        # A Python-side link: works in a kernel and can be driven from Python.
-        self._link = W.link((self.play, "value"), (self.sliders["step"], "value"))
-        self.fig, self._artists, self._suptitle = self._make_figure()
-        self.image = W.Image(format="png")
-        self.table = W.HTML()
-        self.ui = W.VBox([W.HBox([self.play, self.sliders["step"]]), self.image, self.table])
-        self.sliders["step"].observe(self._on_change, names="value")
-        self.update()
-
-    def _on_change(self, change):
-        self.update()
-
-    def update(self):
-        """Redraw the bars and the table for the current step."""
-        t = self.step
-        self._draw(self._artists, self._suptitle, t)
-        self.image.value = _png(self.fig, self.dpi)
-        self.table.value = self.table_html(t)
-
-    def _ipython_display_(self):
-        _display(self.ui)
-
-    # -- static form -------------------------------------------------------
-    def animation(self, steps=None, *, max_frames=30, figsize=None, dpi=None):
-        """A FuncAnimation with one frame per time step (the bars of the live widget).
-
-        steps : the steps to show (default: all, or ``max_frames`` evenly
-            spaced ones when T is larger).
-        """
-        if steps is None:
-            steps = (np.arange(self.T) if self.T <= max_frames
-                     else np.unique(np.linspace(0, self.T - 1, max_frames).round().astype(int)))
-        steps = [int(s) for s in steps]
-        for s in steps:
-            if not 0 <= s < self.T:
-                raise ValueError(f"steps must be in 0..{self.T - 1}, got {s}")
-        fig, artists, suptitle = self._make_figure(figsize, dpi)
-
-        def draw(k):
-            self._draw(artists, suptitle, steps[k])
-            return []
-
-        anim = FuncAnimation(fig, draw, frames=len(steps), interval=700, blit=False,
-                             init_func=lambda: draw(0))
-        anim._lstm_course_key = steps
-        return anim
-
-    def to_jshtml(self, steps=None, *, id_prefix=None, fps=None, default_mode="once", **kw):
-        """The static form as an HTML string (see :func:`jshtml`)."""
-        anim = self.animation(steps, **kw)
-        if id_prefix is None:
-            id_prefix = _auto_prefix("gates", self._digest, anim._lstm_course_key)
-        return jshtml(anim, id_prefix, fps=fps, default_mode=default_mode)
+    def _update_extra(self):
+        self.table.value = self.table_html(self.step)
