@@ -230,6 +230,19 @@ def test_jshtml_strips_cdn_and_random_ids():
     assert html == jshtml(anim, "anim-ch2")
 
 
+def test_jshtml_gives_the_frame_an_alt_text_and_the_slider_a_label():
+    fig, ax = plt.subplots(figsize=(2, 1.5), dpi=40)
+    (line,) = ax.plot([0, 1], [0, 0])
+    anim = FuncAnimation(fig, lambda k: line.set_ydata([k, k]), frames=2)
+    html = jshtml(anim, "a11y", alt='The "line" moves <up>')
+    assert re.search(r'<img alt="The &quot;line&quot; moves &lt;up&gt;"[^>]* id="_anim_imga11y_0"', html)
+    assert re.search(r'<input aria-label="Frame of the animation" id="_anim_slidera11y_0"', html)
+    assert re.search(r'<img alt="Animation: [^"]+"', jshtml(anim, "a11y"))  # the default
+    with pytest.raises(ValueError, match="alt must be a non-empty description"):
+        jshtml(anim, "a11y", alt="  ")
+    plt.close(fig)
+
+
 # ----------------------------------------------------------------------------
 # GateStepper
 # ----------------------------------------------------------------------------
@@ -332,7 +345,7 @@ def test_stepper_static_html_is_offline_and_deterministic():
     assert_offline_html(html)
     assert html == st.to_jshtml(figsize=(6, 2), dpi=40)
     assert "frames[2]" in html and "frames[3]" not in html
-    assert '<img style="max-width:100%;height:auto" id="_anim_img' in html   # fits a phone
+    assert re.search(r'<img alt="Animation of the LSTM cell diagram[^"]+" style="max-width:100%;height:auto" id="_anim_img', html)  # fits a phone, described
     assert len(html) < 1_500_000
     anim = st.animation(steps=[0, 2])
     assert isinstance(anim, FuncAnimation)

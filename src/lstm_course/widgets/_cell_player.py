@@ -31,6 +31,9 @@ class CellPlayer:
     figsize = (7.4, 4.0)
     dpi = 100
     name = "cell"          # prefix of the static form's element ids
+    # the static form's text alternative; {first}, {last} and {unit} are filled in
+    alt = ("Animation of the LSTM cell diagram, one frame per time step from t = {first} to "
+           "t = {last}, with the numbers of unit {unit} on its wires.")
 
     # -- live widget -------------------------------------------------------
     def _build_player(self, unit, extra=()):
@@ -141,4 +144,6 @@ class CellPlayer:
         anim = self.animation(steps, **kw)
         if id_prefix is None:
             id_prefix = _auto_prefix(self.name, self._digest, anim._lstm_course_key)
-        return jshtml(anim, id_prefix, fps=fps, default_mode=default_mode)
+        steps_, unit = anim._lstm_course_key[0], anim._lstm_course_key[1]
+        alt = self.alt.format(first=steps_[0], last=steps_[-1], unit=unit)
+        return jshtml(anim, id_prefix, fps=fps, default_mode=default_mode, alt=alt)

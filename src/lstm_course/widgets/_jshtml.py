@@ -9,6 +9,7 @@ element ids on every run (so that stored notebook outputs stay the same).
 import hashlib
 import io
 import re
+from html import escape
 
 from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.figure import Figure
@@ -28,7 +29,10 @@ def _sanitize_id(id_prefix):
     return s if s else "anim"
 
 
-def jshtml(anim, id_prefix="anim", *, fps=None, default_mode=None):
+DEFAULT_ALT = "Animation: use the slider or the buttons below it to step through its frames."
+
+
+def jshtml(anim, id_prefix="anim", *, fps=None, default_mode=None, alt=DEFAULT_ALT):
     """``anim.to_jshtml()`` made safe and stable for the built book.
 
     Parameters
@@ -42,6 +46,9 @@ def jshtml(anim, id_prefix="anim", *, fps=None, default_mode=None):
         produced from ``"anim_ch2"``). Non-word characters become ``_``.
     fps, default_mode : passed to ``anim.to_jshtml`` (default_mode: "once",
         "loop" or "reflect").
+    alt : str
+        The frame image's text alternative (what the animation shows, for a
+        screen reader); the frame slider gets the label "Frame of the animation".
 
     Returns
     -------
@@ -57,7 +64,11 @@ def jshtml(anim, id_prefix="anim", *, fps=None, default_mode=None):
     prefix = _sanitize_id(id_prefix)
     for k, uid in enumerate(dict.fromkeys(_MPL_ID.findall(html))):
         html = html.replace(uid, f"{prefix}_{k}")
-    return html.replace('<img id="_anim_img', '<img style="max-width:100%;height:auto" id="_anim_img')
+    if not isinstance(alt, str) or not alt.strip():
+        raise ValueError(f"alt must be a non-empty description of the animation, got {alt!r}")
+    html = html.replace('<img id="_anim_img', f'<img alt="{escape(alt.strip())}" '
+                        'style="max-width:100%;height:auto" id="_anim_img')
+    return html.replace('<input id="_anim_slider', '<input aria-label="Frame of the animation" id="_anim_slider')
 
 
 def _auto_prefix(name, *parts):

@@ -372,4 +372,7 @@ class GradientFlowExplorer:
         if id_prefix is None:
             id_prefix = _auto_prefix("gradflow", anim._lstm_course_key, self.seed, self.H,
                                      self.D, self.input_scale)
-        return jshtml(anim, id_prefix, fps=fps, default_mode=default_mode)
+        shown = list(anim._lstm_course_key[1])
+        alt = (f"Animation of the gradient norm against the distance from the loss, on a log "
+               f"scale, one frame per value of {param} from {shown[0]} to {shown[-1]}.")
+        return jshtml(anim, id_prefix, fps=fps, default_mode=default_mode, alt=alt)
