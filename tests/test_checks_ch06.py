@@ -381,3 +381,61 @@ def test_backward_unknown_bug_shows_the_error_map():
     assert "right at the last step t = T-1 and wrong at every step before it" in msg
     last_row = [line for line in msg.splitlines() if line.strip().startswith("t=4")][0]
     assert set(last_row.split()[1:]) == {"·"}
+
+
+# ------------------------------------------------ Nico's NOAF backward pasted into ex. 1
+def nico_step(do_too=False):
+    """A step backward with Nico's line for the cell, ds = o * top_diff_h + top_diff_s.
+
+    Nico's forward has h_t = o * s_t (no tanh: Greff et al.'s NOAF variant); with
+    ``do_too`` his do = s * top_diff_h is pasted as well.
+    """
+    def my_step_backward(top_diff_h, top_diff_s, cache):
+        x, prev_h, prev_c = cache["x"], cache["prev_h"], cache["prev_c"]
+        Wx, Wh = cache["Wx"], cache["Wh"]
+        i, f, o, g, tanh_c, s = (cache[k] for k in ("i", "f", "o", "g", "tanh_c", "next_c"))
+        ds = o * top_diff_h + top_diff_s                # Nico's line
+        do = (s if do_too else tanh_c) * top_diff_h
+        da = np.concatenate([ds * g * i * (1 - i), ds * prev_c * f * (1 - f),
+                             do * o * (1 - o), ds * i * (1 - g ** 2)], axis=1)
+        return da @ Wx.T, da @ Wh.T, ds * f, x.T @ da, prev_h.T @ da, da.sum(axis=0)
+    return my_step_backward
+
+
+def test_nico_ds_line_is_named():
+    msg = problems("lstm_step_backward", nico_step())
+    assert "diagnosis: dc is missing the tanh derivative" in msg
+    assert "NOAF" in msg and "h_t = o * c_t" in msg
+    assert "dc = dnext_c + dnext_h * o * (1 - tanh_c**2)" in msg
+    assert "do = dnext_h * tanh_c" not in msg          # his do is not blamed: it is right here
+
+
+def test_nico_whole_backward_is_named():
+    msg = problems("lstm_step_backward", nico_step(do_too=True))
+    assert "diagnosis: your step backward is the one of a cell without the output tanh" in msg
+    assert "do = dnext_h * tanh_c" in msg
+    msg = problems("lstm_backward", student_backward(step=nico_step(do_too=True)))
+    assert "without the output tanh" in msg, msg
+
+
+def test_nico_backward_is_right_for_his_noaf_cell():
+    """The message says his lines are right for h_t = o * c_t: check that claim."""
+    from lstm_course.activations import sigmoid
+    rng = np.random.default_rng(5)
+    N, D, H = 2, 3, 4
+    x, prev_h, prev_c = (rng.standard_normal(s) for s in ((N, D), (N, H), (N, H)))
+    Wx, Wh, b = rng.standard_normal((D, 4 * H)), rng.standard_normal((H, 4 * H)), rng.standard_normal(4 * H)
+    dh, dc = rng.standard_normal((N, H)), rng.standard_normal((N, H))
+
+    def noaf_forward():
+        a = x @ Wx + prev_h @ Wh + b
+        i, f, o, g = sigmoid(a[:, :H]), sigmoid(a[:, H:2 * H]), sigmoid(a[:, 2 * H:3 * H]), np.tanh(a[:, 3 * H:])
+        c = f * prev_c + i * g
+        return np.concatenate([o * c, c], axis=1)        # h_t = o * c_t: no tanh
+    _, _, cache = lstm_step_forward(x, prev_h, prev_c, Wx, Wh, b)
+    got = nico_step(do_too=True)(dh, dc, cache)
+    up = np.concatenate([dh, dc], axis=1)
+    for arr, g_ in zip((x, prev_h, prev_c, Wx, Wh), got):
+        num = eval_numerical_gradient_array(noaf_forward, arr, up)
+        assert _normwise(g_, num) < 1e-8
+    assert _normwise(got[5], eval_numerical_gradient_array(noaf_forward, b, up)) < 1e-8

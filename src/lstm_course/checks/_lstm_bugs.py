@@ -5,8 +5,10 @@
 mistake. They are the hypotheses of the ``lstm_step_backward`` check and, run inside
 :func:`._bptt.bptt_variant`, of the ``lstm_backward`` check. The mistakes include those
 that published from-scratch LSTMs shipped: sigma(a) where sigma'(a) belongs (a forgotten
-``derivative=True``), one gate's delta copied into another gate's block, and ``=``
-where ``+=`` belongs for the cell gradient.
+``derivative=True``), one gate's delta copied into another gate's block, ``=``
+where ``+=`` belongs for the cell gradient, and the backward of a cell without the output
+tanh (``h_t = o * c_t``, Greff et al.'s NOAF variant, as in Nico's widely copied
+``ds = self.state.o * top_diff_h + top_diff_s``) pasted into the course's cell.
 """
 import itertools
 
@@ -28,8 +30,10 @@ def step_variant(dnext_h, dnext_c, cache, bug=None, order=GATES):
     Wx, Wh = cache["Wx"], cache["Wh"]
     i, f, o, g, next_c, tanh_c = (cache[k] for k in ("i", "f", "o", "g", "next_c", "tanh_c"))
     tc = np.tanh(prev_c) if bug == "tanh_prev_c" else tanh_c
-    do = dnext_h * tc
-    dc_h = dnext_h * o * (tanh_c if bug == "dc_tanh_not_prime" else (1 - tc ** 2))
+    noaf = bug in ("noaf_dc", "noaf")                    # a backward for h_t = o * c_t
+    do = dnext_h * (next_c if bug == "noaf" else tc)
+    dtanh = tanh_c if bug == "dc_tanh_not_prime" else 1.0 if noaf else (1 - tc ** 2)
+    dc_h = dnext_h * o * dtanh
     dc = {"no_dnext_c": dc_h, "no_h_path": dnext_c}.get(bug, dnext_c + dc_h)
     delta = {"i": dc * g, "f": dc * (next_c if bug == "df_next_c" else prev_c), "o": do, "g": dc * i}
     value = {"i": i, "f": f, "o": o, "g": g}
@@ -62,6 +66,15 @@ STEP_BUGS = {
                  "dc = dnext_c + dnext_h * o * (1 - tanh_c**2)",
     "dc_tanh_not_prime": "dc uses tanh(c_t) where its derivative belongs: "
                          "dc = dnext_c + dnext_h * o * (1 - tanh_c**2), not ... * o * tanh_c",
+    "noaf_dc": "dc is missing the tanh derivative: dc = dnext_c + dnext_h * o is the line of "
+               "a cell without the output tanh, h_t = o * c_t (Nico's `ds = self.state.o * "
+               "top_diff_h + top_diff_s`; Greff et al. call that variant NOAF); the course's "
+               "cell has h_t = o * tanh(c_t), so dc = dnext_c + dnext_h * o * (1 - tanh_c**2)",
+    "noaf": "your step backward is the one of a cell without the output tanh, h_t = o * c_t "
+            "(Nico's `ds = self.state.o * top_diff_h + top_diff_s` and `do = self.state.s * "
+            "top_diff_h`; Greff et al.'s NOAF variant), right for that model but not for the "
+            "course's h_t = o * tanh(c_t): dc = dnext_c + dnext_h * o * (1 - tanh_c**2) and "
+            "do = dnext_h * tanh_c",
     "tanh_prev_c": "you used tanh(prev_c) where tanh(c_t) belongs: h_t = o * tanh(c_t) uses "
                    "the NEW cell state (it is in the cache as tanh_c)",
     "df_next_c": "df must use the OLD cell state: c_t = f * c_{t-1} + i * g, so "
