@@ -87,17 +87,21 @@ def test_run_chapter_and_move_a_widget_slider(lab_server):
             page.screenshot(path=str(ARTIFACTS / "lab-final.png"))
 
 
+def _accept_kernel_dialog(page):
+    """JupyterLab may ask which kernel to start: accept the default (Python 3)."""
+    select = page.locator(".jp-Dialog button.jp-mod-accept")
+    try:
+        select.wait_for(state="visible", timeout=5_000)
+        select.click()
+    except Exception:
+        pass  # no dialog: the kernel started by itself
+
+
 def _run_and_slide(page, log, base, token, name):
     if True:
         page.goto(f"{base}/lab/tree/{name}?token={token}", wait_until="domcontentloaded")
         page.wait_for_selector(".jp-Notebook .jp-Cell", timeout=90_000)
-        # JupyterLab may ask which kernel to start: accept the default (Python 3)
-        select = page.locator(".jp-Dialog button.jp-mod-accept")
-        try:
-            select.wait_for(state="visible", timeout=5_000)
-            select.click()
-        except Exception:
-            pass  # no dialog: the kernel started by itself
+        _accept_kernel_dialog(page)
         page.wait_for_selector(".jp-Notebook-ExecutionIndicator[data-status='idle']", timeout=90_000)
         # Run > Run All Cells, through the menu as a student would
         page.locator(".lm-MenuBar-itemLabel", has_text="Run").first.click()
@@ -143,12 +147,7 @@ def test_chapter_markdown_renders_with_solutions_collapsed(lab_server):
         page.goto(f"{base}/lab/tree/{name}?token={token}", wait_until="domcontentloaded")
         # jupyterlab-myst renders each markdown cell into a div.myst
         page.wait_for_selector(".jp-Notebook .jp-MarkdownCell .myst", timeout=90_000)
-        select = page.locator(".jp-Dialog button.jp-mod-accept")
-        try:
-            select.wait_for(state="visible", timeout=5_000)
-            select.click()
-        except Exception:
-            pass  # no kernel dialog
+        _accept_kernel_dialog(page)
         page.wait_for_timeout(2_000)
         texts = page.locator(".jp-MarkdownCell .myst").all_inner_texts()
         assert len(texts) > 10, "the chapter's markdown cells did not render"
