@@ -8,14 +8,15 @@ figures and equations through the whole book (Fig. 1 ... Fig. 17).
 
 After Sphinx has assigned those numbers, this extension renumbers, on every page whose
 title starts with a chapter number ("4. "), the figures, tables, code blocks and
-labelled display equations as 4.1, 4.2, ... in the order of the page. ``{numref}``,
-``{eq}`` and the captions all read these numbers. Other numbered things (the
-sphinx-exercise exercises) keep the book-wide numbering the chapters refer to.
+labelled display equations, and the sphinx-exercise exercises, as 4.1, 4.2, ... in the
+order of the page. ``{numref}``, ``{eq}``, ``{ref}`` to an exercise and the captions all
+read these numbers, so "Exercise 4.2" in the book is "## Exercise 4.2: ..." in
+`exercises/ch04_gates.ipynb` (tests/test_exercise_titles.py).
 """
 import re
 
 CHAPTER_TITLE = re.compile(r"\s*(\d+)\.\s")
-RENUMBERED = ("figure", "table", "code-block", "displaymath")
+RENUMBERED = ("figure", "table", "code-block", "displaymath", "exercise")
 
 
 def chapter_of(env, docname):
