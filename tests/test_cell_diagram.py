@@ -217,9 +217,9 @@ def test_unrolled_rnn_backward_arrows():
     ax = viz.draw_unrolled_rnn(3, folded=False, backward=True)
     texts = [t.get_text() for t in ax.texts]
     for t in (1, 2, 3):
-        assert rf"$\bar g_{{{t}}}$" in texts          # from the loss at step t
-    assert [s for s in texts if s.startswith(r"$\delta_")] == [r"$\delta_{2} W_h^\top$",
-                                                               r"$\delta_{3} W_h^\top$"]
+        assert rf"$\delta h_{{{t}}}^{{\mathrm{{out}}}}$" in texts   # from the loss at step t
+    assert [s for s in texts if s.startswith(r"$\delta a")] == [r"$\delta a_{2} W_h^\top$",
+                                                                r"$\delta a_{3} W_h^\top$"]
     plain = viz.draw_unrolled_rnn(3, folded=False)
     assert len(ax.patches) == len(plain.patches) + 3 + 2
 

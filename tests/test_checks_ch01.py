@@ -363,7 +363,7 @@ def test_rnn_backward_with_a_wrong_step_says_fix_exercise_1():
          "        dWx, dWh, db = dWx + a, dWh + b, db + c\n"
          "    return dx, dprev, dWx, dWh, db\n", namespace)
     result = run_check("rnn_backward", namespace["rnn_backward"])
-    assert result.problems[0].startswith("your step backward is wrong: fix exercise 1 first")
+    assert result.problems[0].startswith("your step backward is wrong: fix Exercise 1.1 first")
     assert "your loop is right" in result.problems[0]
     namespace["rnn_step_backward"] = rnn.rnn_step_backward
     assert run_check("rnn_backward", namespace["rnn_backward"]).passed

@@ -51,6 +51,39 @@ def snippet_naive_paren(x, prev_h, prev_c, W, U, b):
     return o * np.tanh(c), c
 
 
+_sigmoid = sigmoid
+
+
+def snippet_as_printed(x, prev_h, prev_c, W, U, b):
+    """The Japanese notes' step, exactly as chapter 4's exercise prints it."""
+    lstm_in = _activation(x.dot(W.T) + prev_h.dot(U.T) + b)
+    a, i, f, o = np.hsplit(lstm_in, 4)
+    a = np.tanh(a)
+    input_gate = _sigmoid(i)
+    forget_gate = _sigmoid(f)
+    output_gate = _sigmoid(o)
+    c = input_gate * a + forget_gate * c  # noqa: F821  (bug 1 of the exercise)
+    h = output_gate * np.tanh(c)
+    return c, h
+
+
+def snippet_squashed_twice(x, prev_h, prev_c, W, U, b, swap=False):
+    """Only bug 1 fixed: the blocks are still squashed twice."""
+    lstm_in = _activation(x.dot(W.T) + prev_h.dot(U.T) + b)
+    a, i, f, o = np.hsplit(lstm_in, 4)
+    a = np.tanh(a)
+    input_gate, forget_gate, output_gate = _sigmoid(i), _sigmoid(f), _sigmoid(o)
+    c = input_gate * a + forget_gate * prev_c
+    h = output_gate * np.tanh(c)
+    return (c, h) if swap else (h, c)
+
+
+def snippet_fixed_c_h(x, prev_h, prev_c, W, U, b):
+    """Both bugs fixed, but the notes' return order (c, h)."""
+    h, c = snippet_fixed(x, prev_h, prev_c, W, U, b)
+    return c, h
+
+
 def snippet_stale_c(x, prev_h, prev_c, W, U, b):
     lstm_in = _activation(x.dot(W.T) + prev_h.dot(U.T) + b)
     a, i, f, o = np.hsplit(lstm_in, 4)
@@ -66,7 +99,7 @@ def snippet_wrong_order(x, prev_h, prev_c, W, U, b):
 
 
 def saturation_ref(x, h, W, b):
-    a = W @ np.concatenate([x, h]) + b
+    a = np.concatenate([x, h]) @ W + b
     s = sigmoid(a)
     return a, s, s * (1 - s)
 
@@ -181,6 +214,22 @@ def test_snippet_naive_paren_fix():
     assert "_activation wraps only x.dot(W.T)" in msg
 
 
+def test_snippet_as_printed_is_rejected():
+    msg = problems("lstm_step_snippet", snippet_as_printed)
+    assert "UnboundLocalError" in msg and "PREVIOUS cell state" in msg
+
+
+@pytest.mark.parametrize("swap", [False, True])
+def test_snippet_squashed_twice(swap):
+    msg = problems("lstm_step_snippet", lambda *a: snippet_squashed_twice(*a, swap=swap))
+    assert "squashed twice" in msg and "exactly one squashing" in msg
+
+
+def test_snippet_return_order():
+    msg = problems("lstm_step_snippet", snippet_fixed_c_h)
+    assert "returns (c, h)" in msg and "(h, c)" in msg
+
+
 def test_snippet_stale_c():
     msg = problems("lstm_step_snippet", snippet_stale_c)
     assert "UnboundLocalError" in msg and "PREVIOUS cell state" in msg
@@ -225,10 +274,10 @@ def test_not_implemented_message():
 
 @pytest.mark.parametrize("D, H", [(2, 3), (4, 2), (3, 3)])
 def test_saturation_h_before_x_named_for_any_shape(D, H):
-    """Issue 14: W [h; x] instead of W [x; h] is named also when D != H."""
+    """Issue 14: [h, x] W instead of [x, h] W is named also when D != H."""
     def h_first(x, h, W, b):
-        a = W @ np.concatenate([h, x]) + b
+        a = np.concatenate([h, x]) @ W + b
         return a, sigmoid(a), sigmoid(a) * (1 - sigmoid(a))
     msg = problems("gate_saturation", h_first)
-    assert "a (pre-activation)" in msg and "you multiplied W with [h; x]" in msg
-    assert "[x; h] (x first)" in msg
+    assert "a (pre-activation)" in msg and "you multiplied [h, x] with W" in msg
+    assert "[x, h] (x first" in msg

@@ -367,7 +367,7 @@ def test_backward_with_a_wrong_step_says_fix_exercise_1():
          "        dWx, dWh, db = dWx + a, dWh + b, db + c\n"
          "    return dx, dnext_h, dWx, dWh, db\n", namespace)
     result = run_check("lstm_backward", namespace["my_lstm_backward"])
-    assert result.problems[0].startswith("your step backward is wrong: fix exercise 1 first")
+    assert result.problems[0].startswith("your step backward is wrong: fix Exercise 6.1 first")
     assert "my_step_backward" in result.problems[0] and "your loop is right" in result.problems[0]
     namespace["my_step_backward"] = lstm_step_backward      # with a right step it passes
     assert run_check("lstm_backward", namespace["my_lstm_backward"]).passed

@@ -79,8 +79,9 @@ def draw_unrolled_rnn(T=4, ax=None, cell="RNN", *, folded=True, show_loss=True, 
         unrolled one
     show_loss : draw the losses L_t and the total loss L = sum_t L_t
     backward : also draw the backward pass (dashed, vermillion): the gradient
-        g_t = dL/dh_t (chapter 1's notation) receives two terms, g-bar_t from
-        the loss (output y_t) at step t and delta_{t+1} W_h^T from step t+1.
+        delta h_t = dL/dh_t receives two terms, delta h_t^out from the loss
+        (output y_t) at step t and delta a_{t+1} W_h^T from step t+1
+        (chapter 1; delta z always names what it is the gradient of).
 
     Returns
     -------
@@ -162,8 +163,9 @@ def draw_unrolled_rnn(T=4, ax=None, cell="RNN", *, folded=True, show_loss=True, 
             r"the same $W_x$, $W_h$, $b$ at every step: their gradients add up over $t$",
             ha="center", va="center", fontsize=9, color="#444444")
     if backward:
-        ax.text(center, y_x - 1.05, r"backward (dashed): $g_t = \bar g_t + \delta_{t+1} W_h^\top$,"
-                r" the gradient from the loss at step $t$ plus the one from step $t+1$",
+        ax.text(center, y_x - 1.05, r"backward (dashed): $\delta h_t = \delta h_t^{\mathrm{out}}"
+                r" + \delta a_{t+1} W_h^\top$, the gradient from the loss at step $t$ plus the one"
+                r" from step $t+1$",
                 ha="center", va="center", fontsize=9, color=GRAD_COLOR)
     ax.set_xlim(x_left, xs[-1] + 0.7)
     ax.set_ylim(y_x - (1.35 if backward else 0.95), (y_L + 0.95) if show_loss else (y_h + 0.5))
@@ -177,14 +179,14 @@ def _draw_bptt_arrows(ax, xs, y_cell, y_h, y_L, bw, bh):
     T = len(xs)
     for k, xc in enumerate(xs):
         t = k + 1
-        if y_L is not None:   # from the loss at step t: g-bar_t
+        if y_L is not None:   # from the loss at step t: delta h_t^out
             _arrow(ax, (xc + 0.2, y_L - 0.26), (xc + 0.2, y_h + 0.26), GRAD_COLOR, lw=1.6,
-                   rad=-0.5, ls="--", label=rf"$\bar g_{{{t}}}$",
+                   rad=-0.5, ls="--", label=rf"$\delta h_{{{t}}}^{{\mathrm{{out}}}}$",
                    label_xy=(xc + 0.52, (y_L + y_h) / 2), fontsize=10)
-        if k + 1 < T:         # from step t+1, through W_h: delta_{t+1} W_h^T
+        if k + 1 < T:         # from step t+1, through W_h: delta a_{t+1} W_h^T
             _arrow(ax, (xs[k + 1] - bw / 2, y_cell + bh / 2 - 0.05), (xc + 0.27, y_h - 0.08),
                    GRAD_COLOR, lw=1.6, rad=0.25, ls="--",
-                   label=rf"$\delta_{{{t + 1}}} W_h^\top$",
+                   label=rf"$\delta a_{{{t + 1}}} W_h^\top$",
                    label_xy=((xc + xs[k + 1]) / 2 + 0.1, y_h - 0.12), fontsize=10)
 
 

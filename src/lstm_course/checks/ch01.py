@@ -215,7 +215,7 @@ def _ch01_diagnose_sequence(student_fn, got, expected, dh, cache, hinted):
     from ..rnn import rnn_step_backward
     step_name = _ch01_wrong_step(student_fn)
     if step_name:
-        msg = (f"your step backward is wrong: fix exercise 1 first (its check names the "
+        msg = (f"your step backward is wrong: fix Exercise 1.1 first (its check names the "
                f"mistake); your rnn_backward calls {step_name}")
         try:
             fixed = dg.with_helper(student_fn, step_name, rnn_step_backward)(dh.copy(), cache)

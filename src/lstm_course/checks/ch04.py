@@ -207,10 +207,29 @@ def _ch04_snippet_to_course(W, U, b):
     return reorder(W.T), reorder(U.T), reorder(b)
 
 
+def _ch04_squashed_twice(x, prev_h, prev_c, Wx, Wh, b, *, prev="prev_c"):
+    """The snippet with its second squashing kept: sigmoid(sigmoid(.)) gates, tanh(tanh(.)) candidate."""
+    a_i, a_f, a_o, a_g = np.split(x @ Wx + prev_h @ Wh + b, 4, axis=1)
+    i, f, o = (_ch04_sigmoid(_ch04_sigmoid(z)) for z in (a_i, a_f, a_o))
+    g = np.tanh(np.tanh(a_g))
+    c = f * prev_c + i * g
+    return o * np.tanh(c), c
+
+
+def _ch04_pair_matches(got_h, got_c, h, c):
+    return np.shape(got_h) == h.shape and np.shape(got_c) == c.shape and \
+        np.allclose(got_h, h) and np.allclose(got_c, c)
+
+
 @register("lstm_step_snippet")
 def _check_lstm_step_snippet(student_fn, rng):
     """The fixed snippet: ``student_fn(x, prev_h, prev_c, W, U, b)`` -> (h, c, ...)
-    with W (4H, D), U (4H, H), b (4H,), blocks in the snippet's order a, i, f, o."""
+    with W (4H, D), U (4H, H), b (4H,), blocks in the snippet's order a, i, f, o.
+
+    The snippet of chapter 4's exercise (the Japanese notes' step) has two bugs: the cell
+    update reads ``c`` where ``prev_c`` belongs, and the four blocks are squashed twice
+    (by ``_activation`` and again after the split). It also returns ``(c, h)``; the
+    course's order is ``(h, c)``."""
     from ..lstm import lstm_step_forward as _ref
     n = 0
     for N, D, H in _CH04_SHAPES:
@@ -236,7 +255,18 @@ def _check_lstm_step_snippet(student_fn, rng):
         errs = compare("h", got_h, ref_h, 1e-7) + compare("c", got_c, ref_c, 1e-7)
         if errs:
             args = (x, prev_h, prev_c, Wx, Wh, bb)
-            # the "naive" fix: the activation wraps only x W^T
+            if _ch04_pair_matches(got_c, got_h, ref_h, ref_c):
+                return errs + ["diagnosis: your step is right, but it returns (c, h) as the "
+                               "notes do; return the hidden state first, (h, c)"], n
+            twice_h, twice_c = _ch04_squashed_twice(*args)
+            if _ch04_pair_matches(got_h, got_c, twice_h, twice_c) or \
+                    _ch04_pair_matches(got_c, got_h, twice_h, twice_c):
+                return errs + ["diagnosis: your gates are squashed twice: _activation already "
+                               "applies tanh to the block a and the sigmoid to i, f, o, so "
+                               "np.tanh / _sigmoid after the split squash them a second time "
+                               "(sigmoid(sigmoid(z)) is always between 0.5 and 0.73). Keep "
+                               "exactly one squashing"], n
+            # the "naive" reading of the activation: it wraps only x W^T
             a_in = _ch04_snippet_to_course(W, np.zeros_like(U), np.zeros_like(b))
             zi, zf, zo, za = np.split(x @ a_in[0], 4, axis=1)
             rest = prev_h @ Wh + bb
@@ -268,20 +298,20 @@ def _check_lstm_step_snippet(student_fn, rng):
 
 @register("gate_saturation")
 def _check_gate_saturation(student_fn, rng):
-    """``student_fn(x, h, W, b)`` -> (a, s, ds): a = W [x; h] + b, s = sigmoid(a),
-    ds = sigmoid'(a), for column vectors x (D,), h (H,), W (H, D + H), b (H,)."""
+    """``student_fn(x, h, W, b)`` -> (a, s, ds): a = [x, h] W + b, s = sigmoid(a),
+    ds = sigmoid'(a), in the book's row convention: x (D,), h (H,), W (D + H, H), b (H,)."""
     cases = [(np.array([1.0, 2.0, 3.0]), np.array([4.0, 5.0, 6.0]),
-              np.array([[1.0] * 6, [2.0] * 6, [3.0] * 6]), np.ones(3))]
+              np.array([[1.0, 2.0, 3.0]] * 6), np.ones(3))]
     for D, H in ((2, 3), (4, 2), (3, 3)):
         cases.append((rng.standard_normal(D) * 2, rng.standard_normal(H) * 2,
-                      rng.standard_normal((H, D + H)), rng.standard_normal(H)))
+                      rng.standard_normal((D + H, H)), rng.standard_normal(H)))
     n = 0
     # random cases first: the worked example alone cannot tell tanh from sigmoid
     order = list(range(1, len(cases))) + [0]
     for k in order:
         x, h, W, b = cases[k]
         D = x.shape[0]
-        a = W[:, :D] @ x + W[:, D:] @ h + b
+        a = x @ W[:D] + h @ W[D:] + b
         s = _ch04_sigmoid(a)
         e = np.exp(-np.abs(a))
         ds = e / (1.0 + e) ** 2          # sigmoid'(a), accurate even when s rounds to 1
@@ -294,10 +324,10 @@ def _check_gate_saturation(student_fn, rng):
         errs = compare("a (pre-activation)", got_a, a, 1e-9)
         if errs:
             if got_a is not None and got_a.shape == a.shape:
-                swapped = W @ np.concatenate([h, x]) + b      # [h; x]: fits W for any D, H
+                swapped = np.concatenate([h, x]) @ W + b      # [h, x]: fits W for any D, H
                 if np.allclose(got_a, swapped, rtol=1e-9, atol=1e-12):
-                    errs.append("diagnosis: you multiplied W with [h; x]; W acts on the "
-                                "concatenation [x; h] (x first): its first D columns multiply x")
+                    errs.append("diagnosis: you multiplied [h, x] with W; W acts on the row "
+                                "[x, h] (x first, the book's convention): its first D rows multiply x")
                 elif np.allclose(got_a, a - b):
                     errs.append("diagnosis: you forgot the bias b")
             return [f"{e}  [{which}]" for e in errs], n

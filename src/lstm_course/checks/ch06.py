@@ -263,7 +263,7 @@ def _ch06_diagnose_sequence(student_fn, got, expected, dh, caches):
     from ..lstm import lstm_step_backward as _ref_bwd
     step_name = _ch06_wrong_step(student_fn)
     if step_name:
-        msg = (f"your step backward is wrong: fix exercise 1 first (check(\"lstm_step_backward\", "
+        msg = (f"your step backward is wrong: fix Exercise 6.1 first (check(\"lstm_step_backward\", "
                f"{step_name}) names the mistake); your BPTT calls {step_name}")
         try:
             fixed = dg.with_helper(student_fn, step_name, _ref_bwd)(dh.copy(), caches)
