@@ -12,10 +12,15 @@ labelled display equations, and the sphinx-exercise exercises, as 4.1, 4.2, ... 
 order of the page. ``{numref}``, ``{eq}``, ``{ref}`` to an exercise and the captions all
 read these numbers, so "Exercise 4.2" in the book is "## Exercise 4.2: ..." in
 `exercises/ch04_gates.ipynb` (tests/test_exercise_titles.py).
+
+A chapter may continue on a page of its own whose title starts with a section number
+("7.12 A model trained on all the plays"): its figures continue the chapter's numbering
+(Fig. 7.6, 7.7, ... after the chapter page's 7.1 ... 7.5), in the order of the table of
+contents.
 """
 import re
 
-CHAPTER_TITLE = re.compile(r"\s*(\d+)\.\s")
+CHAPTER_TITLE = re.compile(r"\s*(\d+)\.(?:\d+)?\s")
 RENUMBERED = ("figure", "table", "code-block", "displaymath", "exercise")
 
 
@@ -26,15 +31,19 @@ def chapter_of(env, docname):
 
 
 def renumber_by_chapter(app, env):
-    for docname, by_type in env.toc_fignumbers.items():
+    pages = {}                                   # chapter -> its pages
+    for docname in env.toc_fignumbers:
         chapter = chapter_of(env, docname)
-        if chapter is None:
-            continue
+        if chapter is not None:
+            pages.setdefault(chapter, []).append(docname)
+    for chapter, docnames in pages.items():
         for figtype in RENUMBERED:
-            numbers = by_type.get(figtype)
-            if numbers:
-                in_order = sorted(numbers, key=numbers.__getitem__)
-                by_type[figtype] = {fid: (chapter, i) for i, fid in enumerate(in_order, 1)}
+            # Sphinx's book-wide numbers follow the table of contents, so sorting by them
+            # puts a chapter's pages, and the figures within each page, in reading order
+            found = [(number, docname, fid) for docname in docnames
+                     for fid, number in env.toc_fignumbers[docname].get(figtype, {}).items()]
+            for i, (_, docname, fid) in enumerate(sorted(found), 1):
+                env.toc_fignumbers[docname][figtype][fid] = (chapter, i)
     # Sphinx compares its fresh book-wide numbers with these on the next build and
     # rewrites the pages concerned; nothing else to report here.
     return []

@@ -77,6 +77,33 @@ def test_a_stepping_animation_advances(built_book):
         assert not unexplained(log["console"]) and not log["external"]
 
 
+def test_the_cell_explorer_recolours_the_text_without_a_kernel(built_book):
+    """Chapter 7's explorer (fig-ch07-cell-explorer) works in a plain browser: choosing a
+    pattern lists its best cells, and choosing a cell recolours the text."""
+    require_chromium()
+    page_file = built_book / "book" / "ch07_plays_model.html"
+    assert 'id="fig-ch07-cell-explorer"' in page_file.read_text(encoding="utf-8")
+    with static_server(built_book) as base, browser_page() as (page, log):
+        page.goto(f"{base}/book/ch07_plays_model.html", wait_until="load")
+        explorer = page.locator("#fig-ch07-cell-explorer .cell-explorer")
+        explorer.scroll_into_view_if_needed()
+        colours = "el => [...el.querySelectorAll('span[title]')].map(s => s.style.background).join()"
+        before = explorer.evaluate(colours)
+        explorer.locator("select").select_option("speaker name")
+        buttons = explorer.locator("button")
+        assert buttons.count() == 5
+        status = explorer.locator("[aria-live]")
+        assert "speaker name" in status.inner_text()
+        after_pattern = explorer.evaluate(colours)
+        assert after_pattern != before
+        buttons.nth(1).click()
+        assert buttons.nth(1).get_attribute("aria-pressed") == "true"
+        assert explorer.evaluate(colours) != after_pattern
+        ARTIFACTS.mkdir(exist_ok=True)
+        page.screenshot(path=str(ARTIFACTS / "book-cell-explorer.png"))
+        assert not unexplained(log["console"]) and not unexplained(log["pageerror"]) and not log["external"]
+
+
 # --- on a phone, and for every reader ---------------------------------------------------
 
 PHONE = (390, 844)

@@ -3,6 +3,7 @@
 The test starts JupyterLab on 127.0.0.1 (a free port, a random token) on a *copy* of the
 chapter notebook, so autosave cannot touch the repository, and stops it afterwards.
 """
+import contextlib
 import os
 import secrets
 import shutil
@@ -31,10 +32,17 @@ def _free_port():
 
 @pytest.fixture
 def lab_server(tmp_path):
+    with _lab(tmp_path, CHAPTER) as server:
+        yield server
+
+
+@contextlib.contextmanager
+def _lab(tmp_path, notebook):
+    """JupyterLab serving a copy of ``notebook``; yields (base URL, token, file name)."""
     require_chromium()
     nb_dir = tmp_path / "notebooks"
     nb_dir.mkdir()
-    shutil.copy(CHAPTER, nb_dir / CHAPTER.name)
+    shutil.copy(notebook, nb_dir / notebook.name)
     port, token = _free_port(), secrets.token_hex(16)
     # JupyterLab 4 renders only the cells in view ("windowing"); render them all, so the
     # widget far down the notebook exists in the page. Settings live in a private folder.
@@ -66,7 +74,7 @@ def lab_server(tmp_path):
                 if time.time() > deadline or proc.poll() is not None:
                     raise RuntimeError("JupyterLab did not start:\n" + (tmp_path / "lab.log").read_text())
                 time.sleep(0.5)
-        yield base, token, CHAPTER.name
+        yield base, token, notebook.name
     finally:
         proc.terminate()
         try:
@@ -95,6 +103,21 @@ def _accept_kernel_dialog(page):
         select.click()
     except Exception:
         pass  # no dialog: the kernel started by itself
+
+
+def _open_and_run_all(page, base, token, name):
+    """Open a notebook in JupyterLab and run all its cells through the Run menu."""
+    page.goto(f"{base}/lab/tree/{name}?token={token}", wait_until="domcontentloaded")
+    page.wait_for_selector(".jp-Notebook .jp-Cell", timeout=90_000)
+    _accept_kernel_dialog(page)
+    page.wait_for_selector(".jp-Notebook-ExecutionIndicator[data-status='idle']", timeout=90_000)
+    page.locator(".lm-MenuBar-itemLabel", has_text="Run").first.click()
+    page.locator("li[data-command='runmenu:run-all']").first.click()
+    # the run is over when no cell prompt shows [*] any more
+    page.wait_for_function(
+        "() => document.querySelectorAll('.jp-InputArea-prompt').length > 0 && "
+        "![...document.querySelectorAll('.jp-InputArea-prompt')].some(p => p.textContent.includes('*'))",
+        timeout=180_000)
 
 
 def _run_and_slide(page, log, base, token, name):
@@ -159,3 +182,45 @@ def test_chapter_markdown_renders_with_solutions_collapsed(lab_server):
         assert all(not d.evaluate("e => e.open") for d in solutions.all()), "a solution starts open"
         solutions.first.scroll_into_view_if_needed()
         page.screenshot(path=str(ARTIFACTS / "lab-myst-solution.png"))
+
+
+EXPLORER_CELLS = [
+    "import numpy as np\n"
+    "from lstm_course import tasks\n"
+    "from lstm_course.model_file import reference_model_path\n"
+    "from lstm_course.models import CharLSTM\n"
+    "from lstm_course.widgets import CellExplorer\n"
+    "from lstm_course.widgets.cell_explorer import cell_activations",
+    "model, chars, info, curve = CharLSTM.load(reference_model_path())\n"
+    "text = tasks.load_plays()[1][9000:11000]\n"
+    "acts = cell_activations(model, np.array([chars.index(c) for c in text]))\n"
+    "explorer = CellExplorer(text, acts)\n"
+    "explorer",
+]
+
+
+def test_the_cell_explorer_recolours_the_text_in_jupyterlab(tmp_path):
+    """Chapter 7's live explorer: choosing a pattern in the widget recolours the text."""
+    import nbformat
+
+    notebook = tmp_path / "cell_explorer.ipynb"
+    nbformat.write(nbformat.v4.new_notebook(cells=[nbformat.v4.new_code_cell(c) for c in EXPLORER_CELLS]),
+                   notebook)
+    (tmp_path / "lab").mkdir()
+    with _lab(tmp_path / "lab", notebook) as (base, token, name), browser_page() as (page, log):
+        page.set_default_timeout(60_000)
+        _open_and_run_all(page, base, token, name)
+        pattern = page.locator(".widget-dropdown select").first
+        pattern.wait_for(state="visible", timeout=60_000)
+        view = page.locator(".widget-html-content").first
+        before = view.inner_html()
+        assert before.count("<span") == 2000
+        pattern.select_option("speaker name")
+        page.wait_for_function("([el, before]) => el.innerHTML !== before",
+                               arg=[view.element_handle(), before], timeout=30_000)
+        cell = page.locator(".widget-dropdown select").nth(1)
+        assert "r = " in cell.inner_text().replace("\xa0", " ")
+        ARTIFACTS.mkdir(exist_ok=True)
+        page.screenshot(path=str(ARTIFACTS / "lab-cell-explorer.png"))
+        errors = page.locator(".jp-OutputArea-output[data-mime-type='application/vnd.jupyter.error']").count()
+        assert errors == 0 and not log["external"]

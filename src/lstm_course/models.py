@@ -38,6 +38,7 @@ from .layers import (
     temporal_affine_forward,
     temporal_softmax_loss,
 )
+from . import model_file
 from .lstm import lstm_step_forward
 from .lstm_fast import Workspace, lstm_backward, lstm_final_state, lstm_forward
 from .rnn import rnn_backward, rnn_forward, rnn_step_forward
@@ -155,6 +156,41 @@ class _CharModel:
         # dx is now the gradient w.r.t. the one-hot input: not needed.
         grads = {k: grads[k] for k in p}  # same order as the parameters
         return loss, grads, new_state
+
+    # -- evaluation ------------------------------------------------------------
+
+    def mean_loss(self, ids, n_streams=16, T=256):
+        """Mean cross-entropy per character (nats) of a long text, forward only.
+
+        ids        1-D ints in [0, V): the text; each ids[k + 1] is predicted from ids[:k + 1]
+        n_streams  the text is cut into this many contiguous parts, run side by side
+                   as a batch (the state carried from chunk to chunk within each part)
+        T          characters per chunk (memory only: the result does not depend on it)
+
+        Returns a float: the average of -log p(next character) over the
+        n_streams * ((len(ids) - 1) // n_streams) predicted characters.
+        """
+        ids = np.asarray(ids)
+        if ids.ndim != 1 or len(ids) < n_streams + 1:
+            raise ValueError(f"ids has shape {ids.shape}; expected a 1-D array of at least "
+                             f"n_streams + 1 = {n_streams + 1} character ids")
+        ids = _check_indices("ids", ids, self.V, ids.shape, "(length,)")
+        L = (len(ids) - 1) // n_streams                      # predictions per stream
+        starts = np.arange(n_streams) * L
+        inputs = ids[starts[:, None] + np.arange(L)]          # (n_streams, L)
+        targets = ids[starts[:, None] + np.arange(L) + 1]
+        state, total = self.initial_state(n_streams), 0.0
+        for t0 in range(0, L, T):
+            x = one_hot(inputs[:, t0:t0 + T], self.V, dtype=self.dtype)
+            for l in range(self.num_layers):
+                x, _, state[l] = self._layer_forward(l, x, state[l])
+            scores = (x @ self.parameters["Wy"] + self.parameters["by"]).astype(np.float64)
+            scores -= scores.max(axis=2, keepdims=True)
+            log_z = np.log(np.exp(scores).sum(axis=2))        # (n_streams, chunk)
+            tgt = targets[:, t0:t0 + T]
+            picked = np.take_along_axis(scores, tgt[:, :, None], axis=2)[:, :, 0]
+            total += float(np.sum(log_z - picked))
+        return total / (n_streams * L)
 
     # -- generation ------------------------------------------------------------
 
@@ -285,6 +321,22 @@ class CharLSTM(_CharModel):
         # dropped: truncated BPTT stops the gradient at the chunk boundary.
         dx, _dh0, dWx, dWh, db = lstm_backward(dh, cache)
         return dx, dWx, dWh, db
+
+    # -- files -----------------------------------------------------------------
+
+    def save(self, path, chars, info=None, curve=None):
+        """Write the model and its vocabulary ``chars`` (V characters in id order)
+        to ``path``, a plain .npz file (see ``model_file`` for the layout)."""
+        model_file.save(self, path, chars, info=info, curve=curve)
+
+    @classmethod
+    def load(cls, path):
+        """Read a file written by ``save``: returns ``(model, chars, info, curve)``.
+
+        Only arrays are read (never pickles); a missing, truncated, foreign or
+        inconsistent file raises an error that names the file and the problem.
+        """
+        return model_file.load(path, cls)
 
     def _layer_step(self, l, x, layer_state):
         p = self.parameters

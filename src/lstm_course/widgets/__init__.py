@@ -18,7 +18,12 @@ passes, and a shared helper for their static forms:
     Walk the gradient back through time, t = T-1 ... 0, on the cell diagram:
     the two error streams through h and c, and the error of each gate.
 
-Both are built on ``_cell_player.CellPlayer`` (the sliders, the image and the
+``CellExplorer`` (chapter 7; ``cell_explorer.py``)
+    Colour a text by one memory cell's activation in a trained char-LSTM, and
+    rank the cells by how well they follow a pattern (inside a stage direction,
+    a speaker's name, the position in the line, ...), as LSTMVis does.
+
+The two steppers are built on ``_cell_player.CellPlayer`` (the sliders, the image and the
 animation of the diagram).
 
 Live widgets need a running kernel. The built book has none, so each class
@@ -43,6 +48,7 @@ Python updates ``.norms`` (or ``.current()``) and the plot synchronously.
 """
 from ._jshtml import jshtml
 from .backward_stepper import BackwardStepper
+from .cell_explorer import CellExplorer
 from .gate_stepper import GATE_KEYS, GateStepper  # noqa: F401  (GATE_KEYS: the stepper's rows)
 from .gradient_flow import (MODELS, GradientFlowExplorer, gradient_flow,  # noqa: F401
                             gradient_flow_setup, random_orthogonal)
@@ -53,6 +59,7 @@ __all__ = [
     "GradientFlowExplorer",
     "GateStepper",
     "BackwardStepper",
+    "CellExplorer",
     "jshtml",
     "random_orthogonal",
 ]
