@@ -257,7 +257,7 @@ class CellExplorer:
 <span role="group" aria-label="the best cells for this pattern" id="{pid}_cells"></span>
 </div>
 <p id="{pid}_status" aria-live="polite" style="margin:0.25em 0">cell {first}</p>
-<div id="{pid}_text" style="font-family:monospace;font-size:13px;line-height:1.7;max-height:24em;overflow:auto;border:1px solid #ccc;padding:0.4em">{_spans(self.text, self.acts[:, first], _marks(self.patterns[first_pattern]))}</div>
+<div id="{pid}_text" tabindex="0" role="region" aria-label="the text, coloured by the chosen cell" style="font-family:monospace;font-size:13px;line-height:1.7;max-height:24em;overflow:auto;border:1px solid #ccc;padding:0.4em">{_spans(self.text, self.acts[:, first], _marks(self.patterns[first_pattern]))}</div>
 <p style="font-size:0.9em">{self.LEGEND}</p>
 <table class="cx-ranking"><caption>The cells that follow each pattern best (Pearson's r)</caption>
 <thead><tr><th>pattern</th><th>what it marks</th><th>best cells (r)</th></tr></thead><tbody>{rows}</tbody></table>
