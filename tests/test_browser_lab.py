@@ -111,6 +111,7 @@ def _open_and_run_all(page, base, token, name):
     page.wait_for_selector(".jp-Notebook .jp-Cell", timeout=90_000)
     _accept_kernel_dialog(page)
     page.wait_for_selector(".jp-Notebook-ExecutionIndicator[data-status='idle']", timeout=90_000)
+    # Run > Run All Cells, through the menu as a student would
     page.locator(".lm-MenuBar-itemLabel", has_text="Run").first.click()
     page.locator("li[data-command='runmenu:run-all']").first.click()
     # the run is over when no cell prompt shows [*] any more
@@ -121,38 +122,26 @@ def _open_and_run_all(page, base, token, name):
 
 
 def _run_and_slide(page, log, base, token, name):
-    if True:
-        page.goto(f"{base}/lab/tree/{name}?token={token}", wait_until="domcontentloaded")
-        page.wait_for_selector(".jp-Notebook .jp-Cell", timeout=90_000)
-        _accept_kernel_dialog(page)
-        page.wait_for_selector(".jp-Notebook-ExecutionIndicator[data-status='idle']", timeout=90_000)
-        # Run > Run All Cells, through the menu as a student would
-        page.locator(".lm-MenuBar-itemLabel", has_text="Run").first.click()
-        page.locator("li[data-command='runmenu:run-all']").first.click()
-        # the run is over when no cell prompt shows [*] any more
-        page.wait_for_function(
-            "() => document.querySelectorAll('.jp-InputArea-prompt').length > 0 && "
-            "![...document.querySelectorAll('.jp-InputArea-prompt')].some(p => p.textContent.includes('*'))",
-            timeout=180_000)
-        handle = page.locator(".widget-slider .noUi-handle").first
-        handle.wait_for(state="attached", timeout=60_000)
-        handle.scroll_into_view_if_needed()
-        # the widget's plot: the first image inside the same widget container as the slider
-        box = handle.locator("xpath=ancestor::div[contains(@class,'jp-OutputArea-output')][1]")
-        img = box.locator("img").first
-        img.wait_for(state="visible", timeout=60_000)
-        before = img.get_attribute("src")
-        page.screenshot(path=str(ARTIFACTS / "lab-before-slider.png"))
-        handle.click()
-        for _ in range(5):
-            page.keyboard.press("ArrowRight")
-        page.wait_for_function("([el, before]) => el.getAttribute('src') !== before",
-                               arg=[img.element_handle(), before], timeout=60_000)
-        page.screenshot(path=str(ARTIFACTS / "lab-after-slider.png"))
-        assert img.get_attribute("src") != before
-        errors = page.locator(".jp-OutputArea-output[data-mime-type='application/vnd.jupyter.error']").count()
-        assert errors == 0, "a cell raised an error when run in JupyterLab"
-        assert not log["external"], log["external"]
+    _open_and_run_all(page, base, token, name)   # Run > Run All Cells, as a student would
+    handle = page.locator(".widget-slider .noUi-handle").first
+    handle.wait_for(state="attached", timeout=60_000)
+    handle.scroll_into_view_if_needed()
+    # the widget's plot: the first image inside the same widget container as the slider
+    box = handle.locator("xpath=ancestor::div[contains(@class,'jp-OutputArea-output')][1]")
+    img = box.locator("img").first
+    img.wait_for(state="visible", timeout=60_000)
+    before = img.get_attribute("src")
+    page.screenshot(path=str(ARTIFACTS / "lab-before-slider.png"))
+    handle.click()
+    for _ in range(5):
+        page.keyboard.press("ArrowRight")
+    page.wait_for_function("([el, before]) => el.getAttribute('src') !== before",
+                           arg=[img.element_handle(), before], timeout=60_000)
+    page.screenshot(path=str(ARTIFACTS / "lab-after-slider.png"))
+    assert img.get_attribute("src") != before
+    errors = page.locator(".jp-OutputArea-output[data-mime-type='application/vnd.jupyter.error']").count()
+    assert errors == 0, "a cell raised an error when run in JupyterLab"
+    assert not log["external"], log["external"]
 
 
 # MyST markup that must never reach the reader raw: jupyterlab-myst renders the directives
