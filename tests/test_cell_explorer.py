@@ -11,7 +11,7 @@ from lstm_course.models import CharLSTM
 from lstm_course.widgets.cell_explorer import (PATTERNS, CellExplorer, cell_activations, rank_cells,
                                                text_patterns)
 
-TEXT = 'A.\nHe said "go now" and left.\n\nB.\nNo "way\n[Exit.]\nFIRST LORD.\nx'
+TEXT = 'A.\nHe said "go now" and left.\n\nB.\nNo "way\n[Exit.]\nFIRST LORD.\nACT II.\nx'
 
 
 def marked(pattern):

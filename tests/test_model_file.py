@@ -47,10 +47,14 @@ def test_loading_never_unpickles(tmp_path):
     (lambda d: d.update(chars=np.full_like(d["chars"], 97)), "repeats a character"),
     (lambda d: d.update({"param/Wh0": d["param/Wh0"][:, :-1]}), "parameter Wh0 has shape"),
     (lambda d: d.pop("param/by"), "has the parameters"),
+    (lambda d: d.pop("param/Wy"), "output weights Wy: no Wy"),
     (lambda d: d.update({"param/b0": d["param/b0"] * np.nan}), "parameter b0 holds non-finite"),
     (lambda d: d.update({"param/b0": d["param/b0"].astype(np.float64)}), "share one float dtype"),
     (lambda d: d.update(info=np.array("{not json")), "not valid JSON"),
     (lambda d: d.pop("H"), "lacks the entries"),
+    (lambda d: d.update(V=np.array(0)), "each must be at least 1"),
+    (lambda d: d.update(H=np.array(10**9)), "output weights Wy"),          # no 10**9-unit model allocated
+    (lambda d: d.update(num_layers=np.array(50)), "output weights Wy"),
 ])
 def test_a_damaged_file_names_the_file_and_the_problem(tmp_path, damage, needle):
     good = tmp_path / "good.npz"

@@ -10,7 +10,7 @@ side by side in chunks of T = 64 characters with the state carried from chunk to
 to zero with probability ``--reset`` (default 1/20), so that the model also learns to start
 from the zero state in the middle of a text, which is how it is sampled and evaluated:
 trained with carried states only, it sees the zero state 32 times per pass, and a run of
-ours that did so produced "ZZ666666..." after "HAMLET.\nWhat" from a zero state. Adam with a cosine learning-rate decay
+ours that did so produced "ZZ666666..." after "MARULLUS.\nWhat mean" from a zero state. Adam with a cosine learning-rate decay
 and global-norm clipping at 5. Every ``--eval-every`` steps the loss on the first
 ``--val-chars`` characters of the held-out plays is measured, and the best model so far
 is written to ``--out`` (``src/lstm_course/data/char_lstm_plays.npz``) with the

@@ -88,6 +88,8 @@ def load(path, model_class):
     if missing:
         _fail(path, f"lacks the entries {missing}")
     V, H, L = int(data["V"]), int(data["H"]), int(data["num_layers"])
+    if min(V, H, L) < 1:
+        _fail(path, f"has sizes V={V}, H={H}, num_layers={L}; each must be at least 1")
     chars = data["chars"]
     if chars.shape != (V,) or chars.dtype.kind not in "iu":
         _fail(path, f"vocabulary 'chars' has shape {chars.shape} and dtype {chars.dtype}; expected ({V},) ints")
@@ -96,6 +98,11 @@ def load(path, model_class):
         _fail(path, "vocabulary 'chars' repeats a character")
 
     stored = {k[len("param/"):]: v for k, v in data.items() if k.startswith("param/")}
+    # sizes checked against a stored array before a model of that size is allocated
+    if "Wy" not in stored or stored["Wy"].shape != (H, V) or L > len(stored):
+        found = stored["Wy"].shape if "Wy" in stored else "no Wy"
+        _fail(path, f"output weights Wy: {found}; expected (H, V) = {(H, V)} and one "
+                    f"Wx, Wh, b per layer (num_layers={L})")
     dtypes = {v.dtype for v in stored.values()}
     if len(dtypes) != 1 or next(iter(dtypes)).kind != "f":
         _fail(path, f"parameters must share one float dtype, found {sorted(map(str, dtypes))}")

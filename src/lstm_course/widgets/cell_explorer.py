@@ -40,7 +40,8 @@ __all__ = ["cell_activations", "text_patterns", "rank_cells", "CellExplorer", "P
 PATTERNS = {
     "stage direction": "inside a [stage direction], brackets included",
     "quote": 'inside "double quotes" (paired within a speech), the quote marks included',
-    "speaker name": 'inside a speaker\'s name: a line of capitals ending in a full stop, such as "CASSIUS."',
+    "speaker name": 'inside a speaker\'s name: a line of capitals ending in a full stop, such as '
+                    '"CASSIUS." (not the ACT and SCENE headings)',
     "position in line": "the character's position in its line (0 at the start of the line)",
     "word": "a letter (inside a word), as opposed to spaces, punctuation and line ends",
     "capital": "a capital letter (speaker names are written in capitals, but not only they)",
@@ -96,7 +97,7 @@ def text_patterns(text):
         for a, b in zip(marks[0::2], marks[1::2]):
             quote[a:b + 1] = 1.0
     speaker = np.zeros(n)
-    for m in re.finditer(r"(?m)^[A-Z][A-Z' -]*\.$", text):
+    for m in re.finditer(r"(?m)^(?!ACT |SCENE )[A-Z][A-Z' -]*\.$", text):
         speaker[m.start():m.end()] = 1.0
     position = np.zeros(n)
     col = 0
