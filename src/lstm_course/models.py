@@ -185,11 +185,9 @@ class _CharModel:
             for l in range(self.num_layers):
                 x, _, state[l] = self._layer_forward(l, x, state[l])
             scores = (x @ self.parameters["Wy"] + self.parameters["by"]).astype(np.float64)
-            scores -= scores.max(axis=2, keepdims=True)
-            log_z = np.log(np.exp(scores).sum(axis=2))        # (n_streams, chunk)
-            tgt = targets[:, t0:t0 + T]
-            picked = np.take_along_axis(scores, tgt[:, :, None], axis=2)[:, :, 0]
-            total += float(np.sum(log_z - picked))
+            chunk_targets = targets[:, t0:t0 + T]
+            chunk_loss, _ = temporal_softmax_loss(scores, chunk_targets)   # the mean over the chunk
+            total += chunk_loss * chunk_targets.size
         return total / (n_streams * L)
 
     # -- generation ------------------------------------------------------------

@@ -430,9 +430,12 @@ def load_plays():
                          "data/shakespeare_plays.json: the corpus file is damaged")
     text = raw.decode("ascii")
     held = set(manifest["held_out"])
-    train = "".join(text[p["offset"]:p["offset"] + p["length"]] for p in manifest["plays"] if p["play"] not in held)
-    held_out = "".join(text[p["offset"]:p["offset"] + p["length"]] for p in manifest["plays"] if p["play"] in held)
-    return train, held_out
+
+    def plays(kept):
+        return "".join(text[p["offset"]:p["offset"] + p["length"]] for p in manifest["plays"]
+                       if (p["play"] in held) == kept)
+
+    return plays(False), plays(True)
 
 
 def split_train_val(text, frac=0.9):
