@@ -15,7 +15,7 @@ read these numbers, so "Exercise 4.2" in the book is "## Exercise 4.2: ..." in
 
 A chapter may continue on a page of its own whose title starts with a section number
 ("7.12 A model trained on all the plays"): its figures continue the chapter's numbering
-(Fig. 7.6, 7.7, ... after the chapter page's 7.1 ... 7.5), in the order of the table of
+(Fig. 7.5, 7.6 after the chapter page's 7.1 ... 7.4), in the order of the table of
 contents.
 """
 import re
